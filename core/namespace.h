@@ -1,0 +1,157 @@
+// Namespace: the tree of directories, networks and symlinks under the mount point.
+//
+// Nodes are addressed by inode number, as the kernel addresses them. A node lives while it has a
+// name or while the kernel still holds lookups on it (FUSE's lookup count); a network additionally
+// lives while ports are joined to it (they share it). Every operation checks the caller's
+// permissions itself, the way a kernel filesystem would. One mutex guards the tree; network data
+// paths never take it. Thread-safe.
+#ifndef IPNFS_CORE_NAMESPACE_H_
+#define IPNFS_CORE_NAMESPACE_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/access.h"
+#include "core/network.h"
+
+namespace ipnfs {
+
+struct Attributes {
+  ino_t ino = 0;
+  mode_t mode = 0;  // Type and permission bits.
+  nlink_t nlink = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  off_t size = 0;
+  absl::Time atime;
+  absl::Time mtime;
+  absl::Time ctime;
+};
+
+// The caller of one operation and the time it happens.
+struct OperationContext {
+  Credentials who;
+  absl::Time now;
+};
+
+// A setattr request: only the fields present change.
+struct AttributeChanges {
+  std::optional<mode_t> mode;
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+  std::optional<off_t> size;
+  std::optional<absl::Time> atime;  // Explicit time...
+  std::optional<absl::Time> mtime;
+  bool atime_now = false;           // ...or "now" (touch), which needs only write access.
+  bool mtime_now = false;
+};
+
+struct DirectoryEntry {
+  std::string name;
+  ino_t ino = 0;
+  mode_t mode = 0;
+};
+
+class Namespace {
+ public:
+  static constexpr ino_t kRootIno = 1;
+
+  struct Options {
+    mode_t root_mode = 01777;  // Like /tmp: anyone creates networks, owners remove their own.
+    uid_t root_uid = 0;
+    gid_t root_gid = 0;
+    NetworkConfig network_defaults;
+  };
+
+  Namespace(const Options& options, absl::Time now);
+  ~Namespace();
+  Namespace(const Namespace&) = delete;
+  Namespace& operator=(const Namespace&) = delete;
+
+  // The child `name` of directory `parent`; counts one kernel lookup on it. Needs x on `parent`.
+  absl::StatusOr<Attributes> Lookup(ino_t parent, absl::string_view name,
+                                    const OperationContext& context);
+  // The kernel dropped `count` lookups of `ino`.
+  void Forget(ino_t ino, uint64_t count);
+
+  absl::StatusOr<Attributes> GetAttributes(ino_t ino) const;
+  absl::StatusOr<Attributes> SetAttributes(ino_t ino, const AttributeChanges& changes,
+                                           const OperationContext& context);
+
+  // Creators: the new node is owned by the caller, has `mode` (permission bits; the kernel already
+  // applied the umask) and counts one kernel lookup. Need w and x on `parent`; EEXIST if taken.
+  absl::StatusOr<Attributes> MakeDirectory(ino_t parent, absl::string_view name, mode_t mode,
+                                           const OperationContext& context);
+  absl::StatusOr<Attributes> MakeNetwork(ino_t parent, absl::string_view name, mode_t mode,
+                                         const OperationContext& context);
+  absl::StatusOr<Attributes> MakeSymlink(ino_t parent, absl::string_view name,
+                                         absl::string_view target, const OperationContext& context);
+
+  absl::StatusOr<std::string> ReadLink(ino_t ino) const;
+
+  // Removers: need w and x on `parent`, and the sticky-bit rule. Joined ports keep working.
+  absl::Status Unlink(ino_t parent, absl::string_view name, const OperationContext& context);
+  absl::Status RemoveDirectory(ino_t parent, absl::string_view name,
+                               const OperationContext& context);
+
+  // rename(2) and renameat2(2) with RENAME_NOREPLACE; RENAME_EXCHANGE is EINVAL.
+  absl::Status Rename(ino_t parent, absl::string_view name, ino_t new_parent,
+                      absl::string_view new_name, unsigned int flags,
+                      const OperationContext& context);
+
+  // The entries of directory `ino`, "." and ".." first, as of now. Needs r on it.
+  absl::StatusOr<std::vector<DirectoryEntry>> ReadDirectory(ino_t ino,
+                                                            const OperationContext& context) const;
+
+  // access(2): OK when the caller has every bit of `mask` (kMayRead...) on `ino`.
+  absl::Status CheckAccess(ino_t ino, int mask, const OperationContext& context) const;
+
+  // The network of `ino` for a port opening it with `mask` (kMayRead and/or kMayWrite).
+  absl::StatusOr<std::shared_ptr<Network>> OpenNetwork(ino_t ino, int mask,
+                                                       const OperationContext& context) const;
+
+  // Directories and networks, for statfs.
+  size_t node_count() const;
+
+ private:
+  struct Node;
+
+  Node* Find(ino_t ino) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<Node*> FindDirectory(ino_t ino) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<Node*> ChildOf(const Node& dir, absl::string_view name) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checks that a new entry `name` may be added to `parent`.
+  absl::StatusOr<Node*> PrepareCreate(ino_t parent, absl::string_view name,
+                                      const OperationContext& context)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Node& AddNode(Node& parent, absl::string_view name, mode_t mode,
+                const OperationContext& context) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckRemove(const Node& dir, const Node& victim, const OperationContext& context)
+      const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops one name of `node`; frees it once it has no name and no kernel lookups.
+  void DropName(Node& node, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MaybeFree(Node& node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Attributes AttributesOf(const Node& node) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool IsAncestor(ino_t ancestor, ino_t ino) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const Options options_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<ino_t, std::unique_ptr<Node>> nodes_ ABSL_GUARDED_BY(mu_);
+  ino_t next_ino_ ABSL_GUARDED_BY(mu_) = kRootIno + 1;
+};
+
+}  // namespace ipnfs
+
+#endif  // IPNFS_CORE_NAMESPACE_H_

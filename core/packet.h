@@ -1,0 +1,43 @@
+// Packet: the immutable bytes of one write, shared by every port that receives it.
+//
+// A packet is created once per send and handed to receivers as a PacketRef; it is never copied per
+// receiver. Thread-safe: immutable after Create, refcounted atomically.
+#ifndef IPNFS_CORE_PACKET_H_
+#define IPNFS_CORE_PACKET_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace ipnfs {
+
+class Packet;
+using PacketRef = std::shared_ptr<const Packet>;
+
+class Packet {
+ public:
+  // A packet holding a copy of `bytes`, sent at `sent`.
+  static PacketRef Create(absl::Span<const uint8_t> bytes, absl::Time sent);
+
+  Packet(const Packet&) = delete;
+  Packet& operator=(const Packet&) = delete;
+  ~Packet() = default;
+
+  absl::Span<const uint8_t> bytes() const { return {data_.get(), size_}; }
+  size_t size() const { return size_; }
+  absl::Time sent() const { return sent_; }
+
+ private:
+  Packet(absl::Span<const uint8_t> bytes, absl::Time sent);
+
+  std::unique_ptr<uint8_t[]> data_;
+  size_t size_;
+  absl::Time sent_;
+};
+
+}  // namespace ipnfs
+
+#endif  // IPNFS_CORE_PACKET_H_

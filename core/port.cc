@@ -1,0 +1,45 @@
+#include "core/port.h"
+
+#include <cerrno>
+#include <utility>
+
+#include "core/network.h"
+
+namespace ipnfs {
+
+Port::Port(std::shared_ptr<Network> network, PortId id, PortMode mode, PortOwner owner,
+           size_t qlen)
+    : network_(std::move(network)), id_(id), mode_(mode), owner_(std::move(owner)), queue_(qlen) {}
+
+Port::~Port() {
+  network_->CancelAll(*this, EBADF);
+  network_->Leave(*this);
+}
+
+absl::Status Port::Send(absl::Span<const uint8_t> bytes, absl::Time now) {
+  return network_->Send(*this, bytes, now);
+}
+
+void Port::Receive(std::unique_ptr<ReadWaiter> waiter, bool nonblocking) {
+  network_->Receive(*this, std::move(waiter), nonblocking);
+}
+
+void Port::CancelRead(uint64_t waiter_id) { network_->CancelRead(*this, waiter_id); }
+
+PollState Port::Poll(std::unique_ptr<PollWaiter> waiter) {
+  return network_->Poll(*this, std::move(waiter));
+}
+
+void Port::CancelAll(int error_number) { network_->CancelAll(*this, error_number); }
+
+PortCounters Port::counters() const {
+  absl::MutexLock lock(&network_->mu_);
+  return counters_;
+}
+
+size_t Port::queued() const {
+  absl::MutexLock lock(&network_->mu_);
+  return queue_.size();
+}
+
+}  // namespace ipnfs

@@ -1,0 +1,100 @@
+// Port: one open of a network file. It sends, receives, or both, according to its open mode.
+//
+// Created by Network::Join and owned by whoever opened it (the FUSE layer's file handle); the port
+// keeps its network alive, and leaves it when destroyed. All state below is guarded by the
+// network's lock; the methods may be called from any thread.
+#ifndef IPNFS_CORE_PORT_H_
+#define IPNFS_CORE_PORT_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "core/port_queue.h"
+#include "core/waiters.h"
+#include "policies/policy.h"
+
+namespace ipnfs {
+
+class Network;
+
+// Who opened the port, for introspection.
+struct PortOwner {
+  pid_t pid = 0;
+  uid_t uid = 0;
+  std::string command;
+};
+
+struct PortCounters {
+  uint64_t packets_in = 0;   // Delivered to this port's reader.
+  uint64_t bytes_in = 0;
+  uint64_t packets_out = 0;  // Sent from this port.
+  uint64_t bytes_out = 0;
+  uint64_t dropped = 0;      // Not queued because the queue was full.
+  uint64_t truncated = 0;    // Read into a buffer shorter than the packet.
+};
+
+struct PollState {
+  bool readable = false;
+  bool writable = false;
+};
+
+class Port {
+ public:
+  Port(const Port&) = delete;
+  Port& operator=(const Port&) = delete;
+  // Leaves the network; fails any read still parked with EBADF.
+  ~Port();
+
+  PortId id() const { return id_; }
+  PortMode mode() const { return mode_; }
+  const PortOwner& owner() const { return owner_; }
+  Network& network() const { return *network_; }
+
+  // Sends one packet of exactly `bytes` at `now`. EMSGSIZE above the MTU, EBADF from a port that
+  // may not send; an empty packet sends nothing.
+  absl::Status Send(absl::Span<const uint8_t> bytes, absl::Time now);
+
+  // Completes `waiter` with the oldest queued packet, or fails it with EAGAIN when nothing is
+  // queued and `nonblocking`, or parks it until a packet arrives. Never blocks the caller.
+  void Receive(std::unique_ptr<ReadWaiter> waiter, bool nonblocking);
+
+  // Fails the parked read `waiter_id` with EINTR; nothing happens if it already completed. No
+  // packet is consumed for it.
+  void CancelRead(uint64_t waiter_id);
+
+  // What poll(2) reports now. `waiter`, if given, replaces the previous one and is notified when a
+  // packet is queued.
+  PollState Poll(std::unique_ptr<PollWaiter> waiter);
+
+  // Fails every parked read with `error_number` and drops the poll waiter (shutdown).
+  void CancelAll(int error_number);
+
+  PortCounters counters() const;
+  size_t queued() const;
+
+ private:
+  friend class Network;
+  Port(std::shared_ptr<Network> network, PortId id, PortMode mode, PortOwner owner, size_t qlen);
+
+  const std::shared_ptr<Network> network_;
+  const PortId id_;
+  const PortMode mode_;
+  const PortOwner owner_;
+
+  // Guarded by network_->mu_.
+  PortQueue queue_;
+  std::deque<std::unique_ptr<ReadWaiter>> parked_;
+  std::unique_ptr<PollWaiter> poll_;
+  PortCounters counters_;
+};
+
+}  // namespace ipnfs
+
+#endif  // IPNFS_CORE_PORT_H_

@@ -1,0 +1,50 @@
+// Waiters: how an adapter (the FUSE layer) parks a read or a poll on a port without the network
+// core knowing about FUSE.
+//
+// The core owns a waiter from the moment it is handed over until it completes it. Completion always
+// happens with no network lock held, so an adapter may reply to the kernel from inside Complete().
+#ifndef IPNFS_CORE_WAITERS_H_
+#define IPNFS_CORE_WAITERS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/packet.h"
+
+namespace ipnfs {
+
+// One read request. Exactly one of Complete() or Fail() is called, once.
+class ReadWaiter {
+ public:
+  // `id` identifies the request to CancelRead(); `max_bytes` is the reader's buffer size.
+  ReadWaiter(uint64_t id, size_t max_bytes) : id_(id), max_bytes_(max_bytes) {}
+  virtual ~ReadWaiter() = default;
+
+  uint64_t id() const { return id_; }
+  size_t max_bytes() const { return max_bytes_; }
+
+  // True when the reader already gave up (e.g. interrupted) and must not be parked. Called with
+  // the network lock held: it must not block or call back into the core.
+  virtual bool Abandoned() const = 0;
+
+  // Delivers the first max_bytes() bytes of `packet`.
+  virtual void Complete(const Packet& packet) = 0;
+
+  // Ends the request with `error_number` (EAGAIN, EINTR, ...).
+  virtual void Fail(int error_number) = 0;
+
+ private:
+  uint64_t id_;
+  size_t max_bytes_;
+};
+
+// One poll registration. Notify() is called at most once, when a packet is queued.
+class PollWaiter {
+ public:
+  virtual ~PollWaiter() = default;
+  virtual void Notify() = 0;
+};
+
+}  // namespace ipnfs
+
+#endif  // IPNFS_CORE_WAITERS_H_

@@ -1,0 +1,368 @@
+#include "fs/fuse_filesystem.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/errno_status.h"
+#include "core/log.h"
+
+namespace ipnfs {
+namespace {
+
+// The kernel must ask again for every path walk and stat: the daemon checks search permission in
+// Lookup, and a network's mtime moves with every packet.
+constexpr double kNoCaching = 0.0;
+constexpr int kMaxGroups = 64;
+
+OperationContext ContextOf(fuse_req_t req) {
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  OperationContext context;
+  context.who.uid = ctx->uid;
+  context.who.gid = ctx->gid;
+  context.now = absl::Now();
+  gid_t groups[kMaxGroups];
+  const int count = fuse_req_getgroups(req, kMaxGroups, groups);
+  if (count > 0) context.who.groups.assign(groups, groups + std::min(count, kMaxGroups));
+  return context;
+}
+
+struct stat ToStat(const Attributes& attr) {
+  struct stat st {};
+  st.st_ino = attr.ino;
+  st.st_mode = attr.mode;
+  st.st_nlink = attr.nlink;
+  st.st_uid = attr.uid;
+  st.st_gid = attr.gid;
+  st.st_size = attr.size;
+  st.st_blksize = 4096;
+  st.st_atim = absl::ToTimespec(attr.atime);
+  st.st_mtim = absl::ToTimespec(attr.mtime);
+  st.st_ctim = absl::ToTimespec(attr.ctime);
+  return st;
+}
+
+fuse_entry_param ToEntry(const Attributes& attr) {
+  fuse_entry_param entry{};
+  entry.ino = attr.ino;
+  entry.attr = ToStat(attr);
+  entry.attr_timeout = kNoCaching;
+  entry.entry_timeout = kNoCaching;
+  return entry;
+}
+
+void ReplyStatus(fuse_req_t req, const absl::Status& status) {
+  fuse_reply_err(req, StatusToErrno(status));
+}
+
+void ReplyEntry(fuse_req_t req, const absl::StatusOr<Attributes>& attr) {
+  if (!attr.ok()) return ReplyStatus(req, attr.status());
+  const fuse_entry_param entry = ToEntry(*attr);
+  fuse_reply_entry(req, &entry);
+}
+
+void ReplyAttributes(fuse_req_t req, const absl::StatusOr<Attributes>& attr) {
+  if (!attr.ok()) return ReplyStatus(req, attr.status());
+  const struct stat st = ToStat(*attr);
+  fuse_reply_attr(req, &st, kNoCaching);
+}
+
+std::string CommandOf(pid_t pid) {
+  std::ifstream comm(absl::StrCat("/proc/", pid, "/comm"));
+  std::string name;
+  std::getline(comm, name);
+  return std::string(absl::StripAsciiWhitespace(name));
+}
+
+PortFile& PortFileOf(const fuse_file_info* fi) {
+  return **reinterpret_cast<const std::shared_ptr<PortFile>*>(fi->fh);
+}
+
+}  // namespace
+
+FuseFilesystem::FuseFilesystem(Namespace& tree) : tree_(tree) {}
+
+FuseFilesystem& FuseFilesystem::From(fuse_req_t req) {
+  return *static_cast<FuseFilesystem*>(fuse_req_userdata(req));
+}
+
+fuse_lowlevel_ops FuseFilesystem::Operations() {
+  fuse_lowlevel_ops ops{};
+  ops.init = &Init;
+  ops.lookup = &Lookup;
+  ops.forget = &Forget;
+  ops.forget_multi = &ForgetMulti;
+  ops.getattr = &GetAttr;
+  ops.setattr = &SetAttr;
+  ops.readlink = &ReadLink;
+  ops.mknod = &MakeNode;
+  ops.mkdir = &MakeDirectory;
+  ops.unlink = &Unlink;
+  ops.rmdir = &RemoveDirectory;
+  ops.symlink = &Symlink;
+  ops.rename = &Rename;
+  ops.link = &Link;
+  ops.open = &Open;
+  ops.create = &Create;
+  ops.read = &Read;
+  ops.write = &Write;
+  ops.poll = &Poll;
+  ops.flush = &Flush;
+  ops.release = &Release;
+  ops.fsync = &Fsync;
+  ops.opendir = &OpenDirectory;
+  ops.readdir = &ReadDirectory;
+  ops.releasedir = &ReleaseDirectory;
+  ops.statfs = &StatFs;
+  ops.access = &Access;
+  return ops;
+}
+
+void FuseFilesystem::CloseAll() {
+  parked_.CancelAll(EINTR);
+  absl::flat_hash_set<OpenFile*> open;
+  {
+    absl::MutexLock lock(&open_mu_);
+    open.swap(open_);
+  }
+  for (OpenFile* file : open) delete file;
+}
+
+void FuseFilesystem::Track(OpenFile* file) {
+  absl::MutexLock lock(&open_mu_);
+  open_.insert(file);
+}
+
+void FuseFilesystem::Untrack(OpenFile* file) {
+  absl::MutexLock lock(&open_mu_);
+  open_.erase(file);
+}
+
+void FuseFilesystem::Init(void*, fuse_conn_info* conn) {
+  // Packets are not file data: no page cache, no writeback, no readahead.
+  conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_READDIRPLUS |
+                  FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_POSIX_ACL);
+  conn->max_readahead = 0;
+}
+
+void FuseFilesystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  ReplyEntry(req, From(req).tree_.Lookup(parent, name, ContextOf(req)));
+}
+
+void FuseFilesystem::Forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  From(req).tree_.Forget(ino, nlookup);
+  fuse_reply_none(req);
+}
+
+void FuseFilesystem::ForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  for (size_t i = 0; i < count; ++i) From(req).tree_.Forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void FuseFilesystem::GetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  ReplyAttributes(req, From(req).tree_.GetAttributes(ino));
+}
+
+void FuseFilesystem::SetAttr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
+                             fuse_file_info*) {
+  AttributeChanges changes;
+  if (to_set & FUSE_SET_ATTR_MODE) changes.mode = attr->st_mode;
+  if (to_set & FUSE_SET_ATTR_UID) changes.uid = attr->st_uid;
+  if (to_set & FUSE_SET_ATTR_GID) changes.gid = attr->st_gid;
+  if (to_set & FUSE_SET_ATTR_SIZE) changes.size = attr->st_size;
+  if (to_set & FUSE_SET_ATTR_ATIME_NOW) {
+    changes.atime_now = true;
+  } else if (to_set & FUSE_SET_ATTR_ATIME) {
+    changes.atime = absl::TimeFromTimespec(attr->st_atim);
+  }
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+    changes.mtime_now = true;
+  } else if (to_set & FUSE_SET_ATTR_MTIME) {
+    changes.mtime = absl::TimeFromTimespec(attr->st_mtim);
+  }
+  ReplyAttributes(req, From(req).tree_.SetAttributes(ino, changes, ContextOf(req)));
+}
+
+void FuseFilesystem::ReadLink(fuse_req_t req, fuse_ino_t ino) {
+  absl::StatusOr<std::string> target = From(req).tree_.ReadLink(ino);
+  if (!target.ok()) return ReplyStatus(req, target.status());
+  fuse_reply_readlink(req, target->c_str());
+}
+
+void FuseFilesystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+                              dev_t) {
+  if (!S_ISREG(mode)) {
+    IPN_LOG(DEBUG) << "mknod of '" << name << "' refused: only regular files are networks";
+    fuse_reply_err(req, EPERM);
+    return;
+  }
+  ReplyEntry(req, From(req).tree_.MakeNetwork(parent, name, mode, ContextOf(req)));
+}
+
+void FuseFilesystem::MakeDirectory(fuse_req_t req, fuse_ino_t parent, const char* name,
+                                   mode_t mode) {
+  ReplyEntry(req, From(req).tree_.MakeDirectory(parent, name, mode, ContextOf(req)));
+}
+
+void FuseFilesystem::Unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  ReplyStatus(req, From(req).tree_.Unlink(parent, name, ContextOf(req)));
+}
+
+void FuseFilesystem::RemoveDirectory(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  ReplyStatus(req, From(req).tree_.RemoveDirectory(parent, name, ContextOf(req)));
+}
+
+void FuseFilesystem::Symlink(fuse_req_t req, const char* target, fuse_ino_t parent,
+                             const char* name) {
+  ReplyEntry(req, From(req).tree_.MakeSymlink(parent, name, target, ContextOf(req)));
+}
+
+void FuseFilesystem::Rename(fuse_req_t req, fuse_ino_t parent, const char* name,
+                            fuse_ino_t new_parent, const char* new_name, unsigned int flags) {
+  ReplyStatus(req,
+              From(req).tree_.Rename(parent, name, new_parent, new_name, flags, ContextOf(req)));
+}
+
+void FuseFilesystem::Link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) {
+  fuse_reply_err(req, EPERM);  // A network has one name.
+}
+
+absl::StatusOr<std::shared_ptr<PortFile>> FuseFilesystem::OpenPort(fuse_req_t req, fuse_ino_t ino,
+                                                                   const fuse_file_info& fi,
+                                                                   bool check) {
+  PortMode mode;
+  int mask;
+  switch (fi.flags & O_ACCMODE) {
+    case O_RDONLY: mode = PortMode::kReceive; mask = kMayRead; break;
+    case O_WRONLY: mode = PortMode::kSend; mask = kMayWrite; break;
+    default: mode = PortMode::kSendReceive; mask = kMayRead | kMayWrite; break;
+  }
+  absl::StatusOr<std::shared_ptr<Network>> network =
+      tree_.OpenNetwork(ino, check ? mask : 0, ContextOf(req));
+  if (!network.ok()) return network.status();
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  PortOwner owner{.pid = ctx->pid, .uid = ctx->uid, .command = CommandOf(ctx->pid)};
+  return std::make_shared<PortFile>((*network)->Join(mode, std::move(owner)));
+}
+
+void FuseFilesystem::SetOpenFlags(fuse_file_info* fi, std::shared_ptr<PortFile> file) {
+  fi->direct_io = 1;     // One read or write call is one FUSE request: one packet.
+  fi->nonseekable = 1;   // lseek: ESPIPE.
+  fi->keep_cache = 0;
+  auto* open = new OpenFile(std::move(file));
+  Track(open);
+  fi->fh = reinterpret_cast<uint64_t>(open);
+}
+
+void FuseFilesystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  absl::StatusOr<std::shared_ptr<PortFile>> file = From(req).OpenPort(req, ino, *fi, true);
+  if (!file.ok()) return ReplyStatus(req, file.status());
+  From(req).SetOpenFlags(fi, *std::move(file));
+  if (fuse_reply_open(req, fi) != 0) From(req).ClosePort(fi);  // The opener is gone.
+}
+
+void FuseFilesystem::Create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+                            fuse_file_info* fi) {
+  FuseFilesystem& self = From(req);
+  const OperationContext context = ContextOf(req);
+  absl::StatusOr<Attributes> attr = self.tree_.MakeNetwork(parent, name, mode, context);
+  bool created = attr.ok();
+  if (!created && StatusToErrno(attr.status()) == EEXIST && !(fi->flags & O_EXCL)) {
+    attr = self.tree_.Lookup(parent, name, context);  // Lost a race with another creator.
+  }
+  if (!attr.ok()) return ReplyStatus(req, attr.status());
+  absl::StatusOr<std::shared_ptr<PortFile>> file = self.OpenPort(req, attr->ino, *fi, !created);
+  if (!file.ok()) {
+    self.tree_.Forget(attr->ino, 1);
+    return ReplyStatus(req, file.status());
+  }
+  self.SetOpenFlags(fi, *std::move(file));
+  const fuse_entry_param entry = ToEntry(*attr);
+  if (fuse_reply_create(req, &entry, fi) != 0) self.ClosePort(fi);
+}
+
+void FuseFilesystem::Read(fuse_req_t req, fuse_ino_t, size_t size, off_t, fuse_file_info* fi) {
+  PortFileOf(fi).Read(req, size, fi->flags & O_NONBLOCK, From(req).parked_);
+}
+
+void FuseFilesystem::Write(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t,
+                           fuse_file_info* fi) {
+  PortFileOf(fi).Write(req, data, size);
+}
+
+void FuseFilesystem::Poll(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, fuse_pollhandle* ph) {
+  PortFileOf(fi).Poll(req, ph);
+}
+
+void FuseFilesystem::Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
+
+void FuseFilesystem::ClosePort(fuse_file_info* fi) {
+  auto* open = reinterpret_cast<OpenFile*>(fi->fh);
+  Untrack(open);
+  delete open;  // The port leaves once no parked read holds it.
+}
+
+void FuseFilesystem::Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  From(req).ClosePort(fi);
+  fuse_reply_err(req, 0);
+}
+
+void FuseFilesystem::Fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) {
+  fuse_reply_err(req, 0);
+}
+
+void FuseFilesystem::OpenDirectory(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  absl::StatusOr<std::vector<DirectoryEntry>> entries =
+      From(req).tree_.ReadDirectory(ino, ContextOf(req));
+  if (!entries.ok()) return ReplyStatus(req, entries.status());
+  fi->fh = reinterpret_cast<uint64_t>(new std::vector<DirectoryEntry>(*std::move(entries)));
+  if (fuse_reply_open(req, fi) != 0) ReleaseDirectory(nullptr, ino, fi);
+}
+
+void FuseFilesystem::ReadDirectory(fuse_req_t req, fuse_ino_t, size_t size, off_t offset,
+                                   fuse_file_info* fi) {
+  const auto& entries = *reinterpret_cast<std::vector<DirectoryEntry>*>(fi->fh);
+  std::vector<char> buffer(size);
+  size_t used = 0;
+  for (size_t i = static_cast<size_t>(offset); i < entries.size(); ++i) {
+    struct stat st {};
+    st.st_ino = entries[i].ino;
+    st.st_mode = entries[i].mode;
+    const size_t needed = fuse_add_direntry(req, buffer.data() + used, size - used,
+                                            entries[i].name.c_str(), &st, i + 1);
+    if (needed > size - used) break;
+    used += needed;
+  }
+  fuse_reply_buf(req, buffer.data(), used);
+}
+
+void FuseFilesystem::ReleaseDirectory(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete reinterpret_cast<std::vector<DirectoryEntry>*>(fi->fh);
+  if (req != nullptr) fuse_reply_err(req, 0);
+}
+
+void FuseFilesystem::StatFs(fuse_req_t req, fuse_ino_t) {
+  struct statvfs st {};
+  st.f_bsize = 4096;
+  st.f_frsize = 4096;
+  st.f_files = From(req).tree_.node_count();
+  st.f_ffree = 1 << 20;
+  st.f_favail = st.f_ffree;
+  st.f_namemax = 255;
+  fuse_reply_statfs(req, &st);
+}
+
+void FuseFilesystem::Access(fuse_req_t req, fuse_ino_t ino, int mask) {
+  ReplyStatus(req, From(req).tree_.CheckAccess(ino, mask, ContextOf(req)));
+}
+
+}  // namespace ipnfs

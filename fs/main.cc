@@ -1,0 +1,116 @@
+// ipnfs: Inter Process Networking as a filesystem. Every file under the mount point is a network;
+// open() joins it, write() sends one packet, read() receives one.
+//
+// Flags live here only and are passed down as option structs.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/time/clock.h"
+#include "core/log.h"
+#include "core/namespace.h"
+#include "fs/fuse_filesystem.h"
+#include "fs/fuse_mount.h"
+
+ABSL_FLAG(bool, foreground, true, "Stay in the foreground (false: detach once mounted).");
+ABSL_FLAG(std::string, state, "", "State file that keeps the namespace across restarts.");
+ABSL_FLAG(bool, allow_other, geteuid() == 0,
+          "Let other users use the mount (file permissions still apply). Default: on as root.");
+ABSL_FLAG(std::string, log_level, "info", "Least severity logged: debug, info, warning, error.");
+ABSL_FLAG(std::string, root_mode, "1777",
+          "Octal mode of the mount's root directory (1777: anyone creates networks, like /tmp).");
+ABSL_FLAG(int, threads, 16, "Threads serving FUSE requests, at most.");
+
+namespace ipnfs {
+namespace {
+
+constexpr char kUsage[] =
+    "Usage: ipnfs [flags] MOUNTPOINT\n"
+    "Mounts ipnfs on MOUNTPOINT: every file created there is a virtual network.\n"
+    "open() joins it, write() sends one packet, read() receives one packet, close() leaves.";
+
+// Prints the usage and the flags of this binary; absl's own --help exits 1.
+void PrintHelp() {
+  std::cout << kUsage << "\n\nFlags:\n";
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (!absl::StrContains(flag->Filename(), "fs/main.cc")) continue;
+    std::cout << "  --" << name << " (default: " << flag->DefaultValue() << ")\n      "
+              << flag->Help() << "\n";
+  }
+}
+
+bool WantsHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h" || arg == "-help") return true;
+  }
+  return false;
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "ipnfs: " << message << "\n";
+  return 1;
+}
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  if (WantsHelp(argc, argv)) {
+    PrintHelp();
+    return 0;
+  }
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() != 2) return Fail("expected one MOUNTPOINT (see --help)");
+  const std::string mount_point = positional[1];
+
+  absl::StatusOr<LogLevel> level = ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!level.ok()) return Fail(std::string(level.status().message()));
+  SetLogLevel(*level);
+  unsigned root_mode = 0;
+  if (!absl::numbers_internal::safe_strtou32_base(absl::GetFlag(FLAGS_root_mode), &root_mode, 8) ||
+      root_mode > 07777) {
+    return Fail("--root_mode must be an octal mode such as 1777");
+  }
+  if (!absl::GetFlag(FLAGS_state).empty()) {
+    IPN_LOG(WARNING) << "--state is accepted but persistence is not implemented yet";
+  }
+
+  Namespace::Options tree_options;
+  tree_options.root_mode = root_mode;
+  tree_options.root_uid = geteuid();
+  tree_options.root_gid = getegid();
+  Namespace tree(tree_options, absl::Now());
+  FuseFilesystem filesystem(tree);
+
+  MountOptions mount_options{.mount_point = mount_point,
+                             .allow_other = absl::GetFlag(FLAGS_allow_other),
+                             .max_threads = absl::GetFlag(FLAGS_threads)};
+  const fuse_lowlevel_ops ops = FuseFilesystem::Operations();
+  absl::StatusOr<std::unique_ptr<FuseMount>> mount =
+      FuseMount::Create(mount_options, ops, &filesystem);
+  if (!mount.ok()) return Fail(std::string(mount.status().message()));
+  if (!absl::GetFlag(FLAGS_foreground) && fuse_daemonize(/*foreground=*/0) != 0) {
+    return Fail("cannot detach");
+  }
+  IPN_LOG(INFO) << "ipnfs mounted on " << mount_point;
+  absl::Status served = (*mount)->Run();
+  mount->reset();  // Unmounts.
+  filesystem.CloseAll();
+  if (!served.ok()) return Fail(std::string(served.message()));
+  IPN_LOG(INFO) << "ipnfs unmounted from " << mount_point;
+  return 0;
+}
+
+}  // namespace
+}  // namespace ipnfs
+
+int main(int argc, char** argv) { return ipnfs::Main(argc, argv); }

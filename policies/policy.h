@@ -1,0 +1,67 @@
+// Policy: the delivery decision of a network, as pure logic.
+//
+// A policy sees ports join and leave and, for every packet sent, names the ports that receive it.
+// It does no I/O, owns no packet and never blocks: the network core calls it with the network's
+// lock held, from whichever thread sends. Time comes in as a parameter, so tests control it.
+// A new policy is one file pair in policies/ and one line in policy_registry.cc.
+#ifndef IPNFS_POLICIES_POLICY_H_
+#define IPNFS_POLICIES_POLICY_H_
+
+#include <cstdint>
+#include <memory>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace ipnfs {
+
+// Identifies a port within its network. Ids are never reused by a network.
+using PortId = uint64_t;
+
+// What a port may do, fixed when it joins (from its open mode).
+enum class PortMode : uint8_t {
+  kReceive = 1,           // O_RDONLY: never sends.
+  kSend = 2,              // O_WRONLY: never a destination.
+  kSendReceive = 3,       // O_RDWR.
+};
+
+inline bool Receives(PortMode mode) { return static_cast<uint8_t>(mode) & 1; }
+inline bool Sends(PortMode mode) { return static_cast<uint8_t>(mode) & 2; }
+
+// What the network tells a policy about its ports while routing one packet.
+class PortView {
+ public:
+  virtual ~PortView() = default;
+  // True when `port` can queue one more packet now.
+  virtual bool HasRoom(PortId port) const = 0;
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+
+  // The name users set and read back, e.g. "hub".
+  virtual absl::string_view name() const = 0;
+
+  // `port` joins with `mode`. Called once per port, before any Route naming it as ingress.
+  virtual void Join(PortId port, PortMode mode) = 0;
+
+  // `port` leaves; the policy forgets everything it knew about it.
+  virtual void Leave(PortId port) = 0;
+
+  // Appends to `*destinations` the ports that receive `packet`, sent by `ingress` at `now`.
+  // Never names `ingress`. An error status rejects the packet (nothing is delivered); its code
+  // is the one the sender sees.
+  virtual absl::Status Route(PortId ingress, absl::Span<const uint8_t> packet, absl::Time now,
+                             const PortView& ports, std::vector<PortId>* destinations) = 0;
+
+  // Lets a policy expire state (e.g. ageing). Called from time to time, not per packet.
+  virtual void Tick(absl::Time now) = 0;
+};
+
+}  // namespace ipnfs
+
+#endif  // IPNFS_POLICIES_POLICY_H_

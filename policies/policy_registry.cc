@@ -1,0 +1,29 @@
+#include "policies/policy_registry.h"
+
+#include "absl/strings/str_cat.h"
+#include "policies/hub_policy.h"
+
+namespace ipnfs {
+namespace {
+
+template <typename T>
+std::unique_ptr<Policy> Make() {
+  return std::make_unique<T>();
+}
+
+constexpr PolicyInfo kPolicies[] = {
+    {"hub", "every packet to every other receiving port", &Make<HubPolicy>},
+};
+
+}  // namespace
+
+absl::Span<const PolicyInfo> Policies() { return kPolicies; }
+
+absl::StatusOr<std::unique_ptr<Policy>> CreatePolicy(absl::string_view name) {
+  for (const PolicyInfo& info : kPolicies) {
+    if (info.name == name) return info.create();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown policy '", name, "'"));
+}
+
+}  // namespace ipnfs
