@@ -10,32 +10,26 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/errno_status.h"
+#include "core/namespace_node.h"
 #include "policies/policy_registry.h"
 
 namespace ipnfs {
-
-struct Namespace::Node {
-  Attributes attr;
-  ino_t parent = 0;                                      // Directories: the one holding it.
-  std::map<std::string, ino_t, std::less<>> children;    // Directories.
-  std::string target;                                    // Symlinks.
-  std::shared_ptr<Network> network;                      // Networks.
-  uint64_t lookups = 0;                                  // Held by the kernel.
-
-  bool is_directory() const { return S_ISDIR(attr.mode); }
-};
 
 namespace {
 
 constexpr size_t kMaxNameLength = 255;
 
-absl::Status CheckName(absl::string_view name) {
+}  // namespace
+
+absl::Status CheckEntryName(absl::string_view name) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != absl::string_view::npos) {
     return ErrnoError(EINVAL, absl::StrCat("invalid name '", name, "'"));
   }
   if (name.size() > kMaxNameLength) return ErrnoError(ENAMETOOLONG, "name too long");
   return absl::OkStatus();
 }
+
+namespace {
 
 bool May(const Attributes& attr, const OperationContext& context, int mask) {
   return MayAccess(attr.mode, attr.uid, attr.gid, context.who, mask);
@@ -162,12 +156,13 @@ absl::StatusOr<Attributes> Namespace::SetAttributes(ino_t ino, const AttributeCh
   if (changes.mtime) attr.mtime = *changes.mtime;
   if (changes.mtime_now) attr.mtime = context.now;
   attr.ctime = context.now;
+  PersistLocked();
   return AttributesOf(*node);
 }
 
 absl::StatusOr<Namespace::Node*> Namespace::PrepareCreate(ino_t parent, absl::string_view name,
                                                           const OperationContext& context) {
-  if (absl::Status valid = CheckName(name); !valid.ok()) return valid;
+  if (absl::Status valid = CheckEntryName(name); !valid.ok()) return valid;
   absl::StatusOr<Node*> dir = FindDirectory(parent);
   if (!dir.ok()) return dir.status();
   if ((*dir)->attr.nlink == 0) return ErrnoError(ENOENT, "directory was removed");
@@ -213,19 +208,46 @@ absl::StatusOr<Attributes> Namespace::MakeDirectory(ino_t parent, absl::string_v
   absl::StatusOr<Node*> dir = PrepareCreate(parent, name, context);
   if (!dir.ok()) return dir.status();
   Node& node = AddNode(**dir, name, S_IFDIR | (mode & 07777), context);
+  PersistLocked();
   return AttributesOf(node);
 }
 
 absl::StatusOr<Attributes> Namespace::MakeNetwork(ino_t parent, absl::string_view name,
                                                   mode_t mode, const OperationContext& context) {
-  absl::StatusOr<std::unique_ptr<Policy>> policy = CreatePolicy("hub");
-  if (!policy.ok()) return policy.status();
   absl::MutexLock lock(&mu_);
   absl::StatusOr<Node*> dir = PrepareCreate(parent, name, context);
   if (!dir.ok()) return dir.status();
+  absl::StatusOr<std::shared_ptr<Network>> network = CreateNetwork(InheritedConfig(**dir));
+  if (!network.ok()) return network.status();
   Node& node = AddNode(**dir, name, S_IFREG | (mode & 07777), context);
-  node.network = Network::Create(*std::move(policy), options_.network_defaults);
+  node.network = *std::move(network);
+  PersistLocked();
   return AttributesOf(node);
+}
+
+absl::StatusOr<std::shared_ptr<Network>> Namespace::CreateNetwork(const NetworkConfig& config) {
+  absl::StatusOr<std::unique_ptr<Policy>> policy = CreatePolicy(config.policy);
+  if (!policy.ok()) return policy.status();
+  std::shared_ptr<Network> network = Network::Create(*std::move(policy), config);
+  std::erase_if(networks_, [](const std::weak_ptr<Network>& n) { return n.expired(); });
+  networks_.push_back(network);
+  return network;
+}
+
+NetworkConfig Namespace::InheritedConfig(const Node& dir) const {
+  std::vector<const Node*> chain;
+  for (const Node* node = &dir;; node = Find(node->parent)) {
+    chain.push_back(node);
+    if (node->attr.ino == kRootIno) break;
+  }
+  NetworkConfig config = options_.network_defaults;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    for (const auto& [name, value] : (*it)->defaults) {
+      // Values were validated when set; a policy removed since then keeps the previous one.
+      ApplySetting(name, value, options_.limits, &config).IgnoreError();
+    }
+  }
+  return config;
 }
 
 absl::StatusOr<Attributes> Namespace::MakeSymlink(ino_t parent, absl::string_view name,
@@ -240,6 +262,7 @@ absl::StatusOr<Attributes> Namespace::MakeSymlink(ino_t parent, absl::string_vie
   Node& node = AddNode(**dir, name, S_IFLNK | 0777, context);
   node.target = std::string(target);
   node.attr.size = static_cast<off_t>(target.size());
+  PersistLocked();
   return AttributesOf(node);
 }
 
@@ -280,6 +303,7 @@ absl::Status Namespace::Unlink(ino_t parent, absl::string_view name,
   (*dir)->children.erase((*dir)->children.find(name));
   (*dir)->attr.mtime = (*dir)->attr.ctime = context.now;
   DropName(**victim, context.now);
+  PersistLocked();
   return absl::OkStatus();
 }
 
@@ -297,6 +321,7 @@ absl::Status Namespace::RemoveDirectory(ino_t parent, absl::string_view name,
   --(*dir)->attr.nlink;
   (*dir)->attr.mtime = (*dir)->attr.ctime = context.now;
   DropName(**victim, context.now);
+  PersistLocked();
   return absl::OkStatus();
 }
 
@@ -316,7 +341,7 @@ absl::Status Namespace::Rename(ino_t parent, absl::string_view name, ino_t new_p
   if (flags & ~static_cast<unsigned int>(RENAME_NOREPLACE)) {
     return ErrnoError(EINVAL, "only RENAME_NOREPLACE is supported");
   }
-  if (absl::Status valid = CheckName(new_name); !valid.ok()) return valid;
+  if (absl::Status valid = CheckEntryName(new_name); !valid.ok()) return valid;
   absl::MutexLock lock(&mu_);
   absl::StatusOr<Node*> from_dir = FindDirectory(parent);
   if (!from_dir.ok()) return from_dir.status();
@@ -368,6 +393,7 @@ absl::Status Namespace::Rename(ino_t parent, absl::string_view name, ino_t new_p
   }
   node.attr.ctime = context.now;
   for (Node* dir : {*from_dir, *to_dir}) dir->attr.mtime = dir->attr.ctime = context.now;
+  PersistLocked();
   return absl::OkStatus();
 }
 

@@ -25,6 +25,9 @@
 #include "absl/time/time.h"
 #include "core/access.h"
 #include "core/network.h"
+#include "core/settings.h"
+#include "core/state_codec.h"
+#include "core/state_file.h"
 
 namespace ipnfs {
 
@@ -72,7 +75,8 @@ class Namespace {
     mode_t root_mode = 01777;  // Like /tmp: anyone creates networks, owners remove their own.
     uid_t root_uid = 0;
     gid_t root_gid = 0;
-    NetworkConfig network_defaults;
+    NetworkConfig network_defaults;  // Settings of a network no directory default overrides.
+    SettingLimits limits;
   };
 
   Namespace(const Options& options, absl::Time now);
@@ -122,8 +126,32 @@ class Namespace {
   absl::StatusOr<std::shared_ptr<Network>> OpenNetwork(ino_t ino, int mask,
                                                        const OperationContext& context) const;
 
+  // Bounds on setting values known only once mounted (the largest FUSE write).
+  void SetLimits(const SettingLimits& limits);
+
   // Directories and networks, for statfs.
   size_t node_count() const;
+
+  // Extended attributes: user.ipn.NAME. On a network: its settings (read-write), "stats" and
+  // "ports" (read-only). On a directory: the settings it gives networks created below it later.
+  // Reading needs nothing; changing needs x (manage) on the node. Errors: ENODATA for an unknown
+  // name on get/remove, ENOTSUP on set, EPERM to set a read-only one, EINVAL for a bad value.
+  absl::StatusOr<std::string> GetAttribute(ino_t ino, absl::string_view name) const;
+  absl::StatusOr<std::vector<std::string>> ListAttributes(ino_t ino) const;
+  absl::Status SetAttribute(ino_t ino, absl::string_view name, absl::string_view value,
+                            const OperationContext& context);
+  absl::Status RemoveAttribute(ino_t ino, absl::string_view name,
+                               const OperationContext& context);
+
+  // Lets every network's time-based state move on (flow-control stalls, policy ageing).
+  void Tick(absl::Time now);
+
+  // Persistence. Restore() fills a namespace that has only its root from `entries` (as saved);
+  // InvalidArgument for inconsistent entries. After SetStateSink(), every change is saved to
+  // `sink` (which must outlive the namespace) before the operation returns.
+  absl::Status Restore(const std::vector<StateEntry>& entries, absl::Time now);
+  void SetStateSink(StateSink* sink);
+  std::vector<StateEntry> Snapshot() const;
 
  private:
   struct Node;
@@ -145,11 +173,25 @@ class Namespace {
   void MaybeFree(Node& node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Attributes AttributesOf(const Node& node) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool IsAncestor(ino_t ancestor, ino_t ino) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The settings a network created in `dir` starts with: the options' defaults, then each
+  // directory's defaults from the root down to `dir`.
+  NetworkConfig InheritedConfig(const Node& dir) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::shared_ptr<Network>> CreateNetwork(const NetworkConfig& config)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives `network` the settings `config`, switching its policy if that changed.
+  static absl::Status Reconfigure(Network& network, const NetworkConfig& config, absl::Time now);
+  std::string PathOf(const Node& node) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SnapshotLocked(const Node& node, std::vector<StateEntry>* entries) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Saves the state after a change, if a sink is set; a failure is logged, not returned.
+  void PersistLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const Options options_;
   mutable absl::Mutex mu_;
+  Options options_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<ino_t, std::unique_ptr<Node>> nodes_ ABSL_GUARDED_BY(mu_);
   ino_t next_ino_ ABSL_GUARDED_BY(mu_) = kRootIno + 1;
+  std::vector<std::weak_ptr<Network>> networks_ ABSL_GUARDED_BY(mu_);  // Also unlinked ones.
+  StateSink* sink_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace ipnfs

@@ -1,5 +1,6 @@
 #include "core/network.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -24,7 +25,8 @@ class Network::QueueRoom final : public PortView {
   const Network& network_;
 };
 
-// What to do once the network lock is released: reply to reads, notify pollers.
+// What to do once the network lock is released: reply to requests, notify pollers. Declare it
+// before the lock guard so that it runs after the guard releases the lock.
 class Network::Completions {
  public:
   Completions() = default;
@@ -32,7 +34,9 @@ class Network::Completions {
   Completions& operator=(const Completions&) = delete;
   ~Completions() {
     for (auto& [waiter, packet] : reads_) waiter->Complete(*packet);
-    for (auto& [waiter, error_number] : failures_) waiter->Fail(error_number);
+    for (auto& [waiter, error_number] : read_failures_) waiter->Fail(error_number);
+    for (auto& waiter : sends_) waiter->Complete();
+    for (auto& [waiter, error_number] : send_failures_) waiter->Fail(error_number);
     for (auto& poll : polls_) poll->Notify();
   }
 
@@ -40,76 +44,166 @@ class Network::Completions {
     reads_.emplace_back(std::move(waiter), std::move(packet));
   }
   void Fail(std::unique_ptr<ReadWaiter> waiter, int error_number) {
-    failures_.emplace_back(std::move(waiter), error_number);
+    read_failures_.emplace_back(std::move(waiter), error_number);
+  }
+  void Complete(std::unique_ptr<SendWaiter> waiter) { sends_.push_back(std::move(waiter)); }
+  void Fail(std::unique_ptr<SendWaiter> waiter, int error_number) {
+    send_failures_.emplace_back(std::move(waiter), error_number);
   }
   void Notify(std::unique_ptr<PollWaiter> poll) { polls_.push_back(std::move(poll)); }
 
  private:
   std::vector<std::pair<std::unique_ptr<ReadWaiter>, PacketRef>> reads_;
-  std::vector<std::pair<std::unique_ptr<ReadWaiter>, int>> failures_;
+  std::vector<std::pair<std::unique_ptr<ReadWaiter>, int>> read_failures_;
+  std::vector<std::unique_ptr<SendWaiter>> sends_;
+  std::vector<std::pair<std::unique_ptr<SendWaiter>, int>> send_failures_;
   std::vector<std::unique_ptr<PollWaiter>> polls_;
 };
 
+// A packet waiting for room under flow control "block". Already routed.
+struct Network::BlockedSend {
+  Port* from;
+  PacketRef packet;
+  std::vector<PortId> destinations;
+  std::unique_ptr<SendWaiter> waiter;
+};
+
 std::shared_ptr<Network> Network::Create(std::unique_ptr<Policy> policy, NetworkConfig config) {
-  return std::shared_ptr<Network>(new Network(std::move(policy), config));
+  return std::shared_ptr<Network>(new Network(std::move(policy), std::move(config)));
 }
 
 Network::Network(std::unique_ptr<Policy> policy, NetworkConfig config)
-    : policy_(std::move(policy)), config_(config) {}
+    : policy_(std::move(policy)), config_(std::move(config)) {
+  config_.policy = std::string(policy_->name());
+}
 
-std::unique_ptr<Port> Network::Join(PortMode mode, PortOwner owner) {
+absl::StatusOr<std::unique_ptr<Port>> Network::Join(PortMode mode, PortOwner owner,
+                                                    absl::Time now) {
   absl::MutexLock lock(&mu_);
+  if (config_.max_ports != 0 && ports_.size() >= config_.max_ports) {
+    return ErrnoError(EUSERS, absl::StrCat("the network has its maximum of ", config_.max_ports,
+                                           " ports"));
+  }
   const PortId id = next_port_id_++;
   auto port = std::unique_ptr<Port>(
-      new Port(shared_from_this(), id, mode, std::move(owner), config_.qlen));
+      new Port(shared_from_this(), id, mode, std::move(owner), config_.qlen, now));
   ports_.emplace(id, port.get());
   policy_->Join(id, mode);
   return port;
 }
 
 void Network::Leave(Port& port) {
+  Completions done;
   absl::MutexLock lock(&mu_);
   policy_->Leave(port.id());
   ports_.erase(port.id());
+  if (!blocked_.empty()) ReleaseBlockedLocked(absl::Now(), done);
 }
 
-absl::Status Network::Send(Port& from, absl::Span<const uint8_t> bytes, absl::Time now) {
-  if (!Sends(from.mode())) return ErrnoError(EBADF, "port is receive-only");
-  if (bytes.empty()) return absl::OkStatus();
+void Network::SetConfig(const NetworkConfig& config, absl::Time now) {
+  Completions done;
+  absl::MutexLock lock(&mu_);
+  const std::string policy = config_.policy;
+  config_ = config;
+  config_.policy = policy;
+  for (auto& [id, port] : ports_) port->queue_.set_capacity(config_.qlen);
+  ReleaseBlockedLocked(now, done);
+}
+
+void Network::SetPolicy(std::unique_ptr<Policy> policy) {
+  absl::MutexLock lock(&mu_);
+  std::vector<Port*> joined;
+  for (auto& [id, port] : ports_) joined.push_back(port);
+  std::sort(joined.begin(), joined.end(),
+            [](const Port* a, const Port* b) { return a->id() < b->id(); });
+  for (Port* port : joined) policy->Join(port->id(), port->mode());
+  policy_ = std::move(policy);
+  config_.policy = std::string(policy_->name());
+}
+
+void Network::Tick(absl::Time now) {
+  Completions done;
+  absl::MutexLock lock(&mu_);
+  policy_->Tick(now);
+  if (!blocked_.empty()) ReleaseBlockedLocked(now, done);
+}
+
+bool Network::HoldsBackLocked(const Port& port, absl::Time now) const {
+  if (!port.parked_.empty() || port.queue_.size() < port.queue_.capacity()) return false;
+  if (config_.flow != Flow::kBlock) return false;
+  return now - port.last_read_ < config_.stall;  // A stalled reader is lossy for the moment.
+}
+
+bool Network::MustWaitLocked(const Port& from, const std::vector<PortId>& destinations,
+                             absl::Time now) const {
+  if (config_.flow != Flow::kBlock) return false;
+  if (from.blocked_sends_ > 0) return true;  // Keep this sender's packets in order.
+  for (PortId id : destinations) {
+    auto it = ports_.find(id);
+    if (it != ports_.end() && HoldsBackLocked(*it->second, now)) return true;
+  }
+  return false;
+}
+
+absl::Status Network::Send(Port& from, absl::Span<const uint8_t> bytes, absl::Time now,
+                           std::unique_ptr<SendWaiter> waiter) {
+  Completions done;  // Runs after every lock below is released.
+  auto refuse = [&](absl::Status status) {
+    if (!waiter) return status;
+    done.Fail(std::move(waiter), StatusToErrno(status));
+    return absl::OkStatus();
+  };
+  if (!Sends(from.mode())) return refuse(ErrnoError(EBADF, "port is receive-only"));
+  if (bytes.empty()) {
+    if (waiter) done.Complete(std::move(waiter));
+    return absl::OkStatus();
+  }
   {
     absl::MutexLock lock(&mu_);
     if (bytes.size() > config_.mtu) {
       ++stats_.drops_too_big;
-      return ErrnoError(EMSGSIZE, absl::StrCat(bytes.size(), " bytes exceed the MTU of ",
-                                               config_.mtu));
+      return refuse(ErrnoError(EMSGSIZE, absl::StrCat(bytes.size(), " bytes exceed the MTU of ",
+                                                      config_.mtu)));
     }
   }
   // Copy the bytes once, outside the lock; every receiver shares this packet.
   const PacketRef packet = Packet::Create(bytes, now);
-  Completions done;  // Runs after the lock below is released (declared first, destroyed last).
   absl::MutexLock lock(&mu_);
   destinations_.clear();
   absl::Status routed = policy_->Route(from.id(), bytes, now, QueueRoom(*this), &destinations_);
-  if (!routed.ok()) return routed;
+  if (!routed.ok()) return refuse(routed);
+  if (MustWaitLocked(from, destinations_, now)) {
+    if (!waiter) return ErrnoError(EAGAIN, "receivers are full (flow control)");
+    if (waiter->Abandoned()) return refuse(ErrnoError(EINTR, "interrupted"));
+    ++from.blocked_sends_;
+    blocked_.push_back(BlockedSend{&from, packet, destinations_, std::move(waiter)});
+    return absl::OkStatus();
+  }
+  DeliverAllLocked(from, packet, destinations_, now, done);
+  if (waiter) done.Complete(std::move(waiter));
+  return absl::OkStatus();
+}
+
+void Network::DeliverAllLocked(Port& from, const PacketRef& packet,
+                               const std::vector<PortId>& destinations, absl::Time now,
+                               Completions& done) {
   ++stats_.packets_sent;
-  stats_.bytes_sent += bytes.size();
+  stats_.bytes_sent += packet->size();
   ++from.counters_.packets_out;
-  from.counters_.bytes_out += bytes.size();
-  last_send_ = now;
-  for (PortId id : destinations_) {
+  from.counters_.bytes_out += packet->size();
+  last_send_ = std::max(last_send_, now);
+  for (PortId id : destinations) {
     auto it = ports_.find(id);
-    IPN_CHECK(it != ports_.end()) << "policy " << policy_->name() << " routed to unknown port "
-                                  << id;
+    if (it == ports_.end()) continue;  // Left while the packet waited.
     DeliverLocked(*it->second, packet, done);
   }
-  return absl::OkStatus();
 }
 
 void Network::DeliverLocked(Port& port, const PacketRef& packet, Completions& done) {
   if (!port.parked_.empty()) {
     std::unique_ptr<ReadWaiter> waiter = std::move(port.parked_.front());
     port.parked_.pop_front();
-    CountReceivedLocked(port, *packet, waiter->max_bytes());
+    CountReceivedLocked(port, *packet, waiter->max_bytes(), packet->sent());
     done.Complete(std::move(waiter), packet);
     return;
   }
@@ -121,9 +215,11 @@ void Network::DeliverLocked(Port& port, const PacketRef& packet, Completions& do
   if (port.poll_) done.Notify(std::move(port.poll_));
 }
 
-void Network::CountReceivedLocked(Port& port, const Packet& packet, size_t max_bytes) {
+void Network::CountReceivedLocked(Port& port, const Packet& packet, size_t max_bytes,
+                                  absl::Time now) {
   ++port.counters_.packets_in;
   port.counters_.bytes_in += packet.size();
+  port.last_read_ = std::max(port.last_read_, now);
   ++stats_.packets_received;
   stats_.bytes_received += packet.size();
   if (packet.size() > max_bytes) {
@@ -132,30 +228,70 @@ void Network::CountReceivedLocked(Port& port, const Packet& packet, size_t max_b
   }
 }
 
+void Network::ReleaseBlockedLocked(absl::Time now, Completions& done) {
+  bool released = false;
+  absl::flat_hash_map<const Port*, bool> sender_still_waits;
+  for (auto it = blocked_.begin(); it != blocked_.end();) {
+    Port& from = *it->from;
+    bool waits = sender_still_waits[&from];
+    if (!waits) {
+      --from.blocked_sends_;  // Judge this send without its own sender's queue of waiting sends.
+      waits = MustWaitLocked(from, it->destinations, now);
+      ++from.blocked_sends_;
+    }
+    if (waits) {
+      sender_still_waits[&from] = true;
+      ++it;
+      continue;
+    }
+    --from.blocked_sends_;
+    DeliverAllLocked(from, it->packet, it->destinations, now, done);
+    done.Complete(std::move(it->waiter));
+    it = blocked_.erase(it);
+    released = true;
+  }
+  if (!released) return;
+  for (auto& [id, port] : ports_) {
+    if (Sends(port->mode()) && port->poll_) done.Notify(std::move(port->poll_));
+  }
+}
+
 void Network::Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonblocking) {
   Completions done;
   absl::MutexLock lock(&mu_);
+  const absl::Time now = absl::Now();
   if (!Receives(port.mode())) {
     done.Fail(std::move(waiter), EBADF);
   } else if (PacketRef packet = port.queue_.Pop()) {
-    CountReceivedLocked(port, *packet, waiter->max_bytes());
+    CountReceivedLocked(port, *packet, waiter->max_bytes(), now);
     done.Complete(std::move(waiter), std::move(packet));
+    if (!blocked_.empty()) ReleaseBlockedLocked(now, done);
   } else if (nonblocking) {
     done.Fail(std::move(waiter), EAGAIN);
   } else if (waiter->Abandoned()) {
     done.Fail(std::move(waiter), EINTR);
   } else {
     port.parked_.push_back(std::move(waiter));
+    port.last_read_ = now;  // A reader waiting for packets is not stalled.
+    if (!blocked_.empty()) ReleaseBlockedLocked(now, done);
   }
 }
 
-void Network::CancelRead(Port& port, uint64_t waiter_id) {
+void Network::Cancel(Port& port, uint64_t waiter_id) {
   Completions done;
   absl::MutexLock lock(&mu_);
   for (auto it = port.parked_.begin(); it != port.parked_.end(); ++it) {
     if ((*it)->id() == waiter_id) {
       done.Fail(std::move(*it), EINTR);
       port.parked_.erase(it);
+      return;
+    }
+  }
+  for (auto it = blocked_.begin(); it != blocked_.end(); ++it) {
+    if (it->from == &port && it->waiter->id() == waiter_id) {
+      done.Fail(std::move(it->waiter), EINTR);
+      --port.blocked_sends_;
+      blocked_.erase(it);
       return;
     }
   }
@@ -168,7 +304,18 @@ PollState Network::Poll(Port& port, std::unique_ptr<PollWaiter> waiter) {
     replaced = std::move(port.poll_);
     port.poll_ = std::move(waiter);
   }
-  return PollState{.readable = Receives(port.mode()) && !port.queue_.empty(), .writable = true};
+  bool writable = Sends(port.mode()) && port.blocked_sends_ == 0;
+  if (writable && config_.flow == Flow::kBlock) {
+    const absl::Time now = absl::Now();
+    for (auto& [id, other] : ports_) {
+      if (other != &port && Receives(other->mode()) && HoldsBackLocked(*other, now)) {
+        writable = false;
+        break;
+      }
+    }
+  }
+  return PollState{.readable = Receives(port.mode()) && !port.queue_.empty(),
+                   .writable = writable};
 }
 
 void Network::CancelAll(Port& port, int error_number) {
@@ -177,6 +324,15 @@ void Network::CancelAll(Port& port, int error_number) {
   absl::MutexLock lock(&mu_);
   for (auto& waiter : port.parked_) done.Fail(std::move(waiter), error_number);
   port.parked_.clear();
+  for (auto it = blocked_.begin(); it != blocked_.end();) {
+    if (it->from != &port) {
+      ++it;
+      continue;
+    }
+    done.Fail(std::move(it->waiter), error_number);
+    it = blocked_.erase(it);
+  }
+  port.blocked_sends_ = 0;
   poll = std::move(port.poll_);
 }
 
@@ -190,6 +346,27 @@ NetworkStats Network::stats() const {
 NetworkConfig Network::config() const {
   absl::MutexLock lock(&mu_);
   return config_;
+}
+
+Flow Network::flow() const {
+  absl::MutexLock lock(&mu_);
+  return config_.flow;
+}
+
+std::vector<PortInfo> Network::ports() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<PortInfo> infos;
+  infos.reserve(ports_.size());
+  for (const auto& [id, port] : ports_) {
+    infos.push_back(PortInfo{.id = id,
+                             .mode = port->mode(),
+                             .owner = port->owner(),
+                             .counters = port->counters_,
+                             .queued = port->queue_.size()});
+  }
+  std::sort(infos.begin(), infos.end(),
+            [](const PortInfo& a, const PortInfo& b) { return a.id < b.id; });
+  return infos;
 }
 
 absl::Time Network::last_send() const {

@@ -1,4 +1,4 @@
-// Network: the ports of one network file, its policy and its counters.
+// Network: the ports of one network file, its policy, its settings and its counters.
 //
 // A network is shared (std::shared_ptr) by its node in the namespace and by every port joined to
 // it, so it outlives an unlink until the last port closes. One mutex guards the network and all its
@@ -8,23 +8,21 @@
 #define IPNFS_CORE_NETWORK_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/network_config.h"
 #include "core/port.h"
 #include "policies/policy.h"
 
 namespace ipnfs {
-
-struct NetworkConfig {
-  size_t mtu = 65536;  // Largest packet, in bytes.
-  size_t qlen = 256;   // Packets queued per port.
-};
 
 struct NetworkStats {
   size_t ports = 0;
@@ -37,18 +35,39 @@ struct NetworkStats {
   uint64_t drops_too_big = 0;
 };
 
+// One port as introspection shows it.
+struct PortInfo {
+  PortId id = 0;
+  PortMode mode = PortMode::kReceive;
+  PortOwner owner;
+  PortCounters counters;
+  size_t queued = 0;
+};
+
 class Network : public std::enable_shared_from_this<Network> {
  public:
+  // A network delivering with `policy`; config.policy is taken from policy->name().
   static std::shared_ptr<Network> Create(std::unique_ptr<Policy> policy, NetworkConfig config);
 
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
-  // A new port with `mode`, opened by `owner`.
-  std::unique_ptr<Port> Join(PortMode mode, PortOwner owner);
+  // A new port with `mode`, opened by `owner` at `now`. EUSERS when max_ports are joined.
+  absl::StatusOr<std::unique_ptr<Port>> Join(PortMode mode, PortOwner owner, absl::Time now);
+
+  // Replaces the settings other than the policy. A new qlen applies to joined ports too (packets
+  // already queued stay); a change of flow or qlen releases waiting senders that now may go.
+  void SetConfig(const NetworkConfig& config, absl::Time now);
+  // Replaces the policy; joined ports join the new one, queued packets stay queued.
+  void SetPolicy(std::unique_ptr<Policy> policy);
+
+  // Lets time-based state move on: stalled receivers release waiting senders.
+  void Tick(absl::Time now);
 
   NetworkStats stats() const;
   NetworkConfig config() const;
+  Flow flow() const;
+  std::vector<PortInfo> ports() const;
   // When the last packet was sent; InfinitePast() before the first.
   absl::Time last_send() const;
 
@@ -56,22 +75,34 @@ class Network : public std::enable_shared_from_this<Network> {
   friend class Port;
   class QueueRoom;
   class Completions;
+  struct BlockedSend;
 
   Network(std::unique_ptr<Policy> policy, NetworkConfig config);
 
   void Leave(Port& port);
-  absl::Status Send(Port& from, absl::Span<const uint8_t> bytes, absl::Time now);
+  // Without `waiter`: sends now or returns why not (EAGAIN when it would wait). With `waiter`:
+  // completes or fails it, now or once it may go, and returns OK.
+  absl::Status Send(Port& from, absl::Span<const uint8_t> bytes, absl::Time now,
+                    std::unique_ptr<SendWaiter> waiter);
   void Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonblocking);
-  void CancelRead(Port& port, uint64_t waiter_id);
+  void Cancel(Port& port, uint64_t waiter_id);
   PollState Poll(Port& port, std::unique_ptr<PollWaiter> waiter);
   void CancelAll(Port& port, int error_number);
 
-  // Queues `packet` for `port` or hands it to a parked read. Fills `done` with what to do after
-  // the lock is released.
+  // True when `port` cannot take a packet now and, under flow control, makes senders wait.
+  bool HoldsBackLocked(const Port& port, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool MustWaitLocked(const Port& from, const std::vector<PortId>& destinations,
+                      absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DeliverAllLocked(Port& from, const PacketRef& packet,
+                        const std::vector<PortId>& destinations, absl::Time now,
+                        Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues `packet` for `port` or hands it to a parked read.
   void DeliverLocked(Port& port, const PacketRef& packet, Completions& done)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void CountReceivedLocked(Port& port, const Packet& packet, size_t max_bytes)
+  void CountReceivedLocked(Port& port, const Packet& packet, size_t max_bytes, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends the waiting packets that now may go, oldest first per sender; wakes writers' pollers.
+  void ReleaseBlockedLocked(absl::Time now, Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   std::unique_ptr<Policy> policy_ ABSL_GUARDED_BY(mu_);
@@ -80,6 +111,7 @@ class Network : public std::enable_shared_from_this<Network> {
   PortId next_port_id_ ABSL_GUARDED_BY(mu_) = 1;
   NetworkStats stats_ ABSL_GUARDED_BY(mu_);
   absl::Time last_send_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::deque<BlockedSend> blocked_ ABSL_GUARDED_BY(mu_);
   std::vector<PortId> destinations_ ABSL_GUARDED_BY(mu_);  // Scratch space for Route.
 };
 

@@ -3,13 +3,19 @@
 #include <cerrno>
 #include <utility>
 
+#include "core/errno_status.h"
 #include "core/network.h"
 
 namespace ipnfs {
 
 Port::Port(std::shared_ptr<Network> network, PortId id, PortMode mode, PortOwner owner,
-           size_t qlen)
-    : network_(std::move(network)), id_(id), mode_(mode), owner_(std::move(owner)), queue_(qlen) {}
+           size_t qlen, absl::Time now)
+    : network_(std::move(network)),
+      id_(id),
+      mode_(mode),
+      owner_(std::move(owner)),
+      queue_(qlen),
+      last_read_(now) {}
 
 Port::~Port() {
   network_->CancelAll(*this, EBADF);
@@ -17,14 +23,28 @@ Port::~Port() {
 }
 
 absl::Status Port::Send(absl::Span<const uint8_t> bytes, absl::Time now) {
-  return network_->Send(*this, bytes, now);
+  return network_->Send(*this, bytes, now, nullptr);
+}
+
+void Port::Send(absl::Span<const uint8_t> bytes, absl::Time now,
+                std::unique_ptr<SendWaiter> waiter, bool nonblocking) {
+  if (nonblocking) {
+    absl::Status sent = network_->Send(*this, bytes, now, nullptr);
+    if (sent.ok()) {
+      waiter->Complete();
+    } else {
+      waiter->Fail(StatusToErrno(sent));
+    }
+    return;
+  }
+  network_->Send(*this, bytes, now, std::move(waiter)).IgnoreError();
 }
 
 void Port::Receive(std::unique_ptr<ReadWaiter> waiter, bool nonblocking) {
   network_->Receive(*this, std::move(waiter), nonblocking);
 }
 
-void Port::CancelRead(uint64_t waiter_id) { network_->CancelRead(*this, waiter_id); }
+void Port::Cancel(uint64_t waiter_id) { network_->Cancel(*this, waiter_id); }
 
 PollState Port::Poll(std::unique_ptr<PollWaiter> waiter) {
   return network_->Poll(*this, std::move(waiter));

@@ -49,7 +49,7 @@ class Port {
  public:
   Port(const Port&) = delete;
   Port& operator=(const Port&) = delete;
-  // Leaves the network; fails any read still parked with EBADF.
+  // Leaves the network; fails any request still parked with EBADF.
   ~Port();
 
   PortId id() const { return id_; }
@@ -57,23 +57,30 @@ class Port {
   const PortOwner& owner() const { return owner_; }
   Network& network() const { return *network_; }
 
-  // Sends one packet of exactly `bytes` at `now`. EMSGSIZE above the MTU, EBADF from a port that
-  // may not send; an empty packet sends nothing.
+  // Sends one packet of exactly `bytes` at `now`, never waiting: EMSGSIZE above the MTU, EBADF
+  // from a port that may not send, EAGAIN when flow control would make it wait. An empty packet
+  // sends nothing.
   absl::Status Send(absl::Span<const uint8_t> bytes, absl::Time now);
+
+  // The same, but when flow control ("block") makes the send wait and not `nonblocking`, `waiter`
+  // is parked and completed once every receiver has room (or stalled). Always completes or fails
+  // `waiter`, now or later.
+  void Send(absl::Span<const uint8_t> bytes, absl::Time now, std::unique_ptr<SendWaiter> waiter,
+            bool nonblocking);
 
   // Completes `waiter` with the oldest queued packet, or fails it with EAGAIN when nothing is
   // queued and `nonblocking`, or parks it until a packet arrives. Never blocks the caller.
   void Receive(std::unique_ptr<ReadWaiter> waiter, bool nonblocking);
 
-  // Fails the parked read `waiter_id` with EINTR; nothing happens if it already completed. No
-  // packet is consumed for it.
-  void CancelRead(uint64_t waiter_id);
+  // Fails the parked read or send `waiter_id` with EINTR; nothing happens if it already
+  // completed. No packet is consumed (or sent) for it.
+  void Cancel(uint64_t waiter_id);
 
   // What poll(2) reports now. `waiter`, if given, replaces the previous one and is notified when a
   // packet is queued.
   PollState Poll(std::unique_ptr<PollWaiter> waiter);
 
-  // Fails every parked read with `error_number` and drops the poll waiter (shutdown).
+  // Fails every parked request with `error_number` and drops the poll waiter (shutdown).
   void CancelAll(int error_number);
 
   PortCounters counters() const;
@@ -81,7 +88,8 @@ class Port {
 
  private:
   friend class Network;
-  Port(std::shared_ptr<Network> network, PortId id, PortMode mode, PortOwner owner, size_t qlen);
+  Port(std::shared_ptr<Network> network, PortId id, PortMode mode, PortOwner owner, size_t qlen,
+       absl::Time now);
 
   const std::shared_ptr<Network> network_;
   const PortId id_;
@@ -93,6 +101,8 @@ class Port {
   std::deque<std::unique_ptr<ReadWaiter>> parked_;
   std::unique_ptr<PollWaiter> poll_;
   PortCounters counters_;
+  absl::Time last_read_;  // Last time a packet was handed to this port's reader (or join time).
+  size_t blocked_sends_ = 0;  // Sends from this port waiting for room.
 };
 
 }  // namespace ipnfs

@@ -7,6 +7,8 @@ namespace ipnfs {
 
 PortQueue::PortQueue(size_t capacity) : capacity_(std::max<size_t>(capacity, 1)) {}
 
+void PortQueue::set_capacity(size_t capacity) { capacity_ = std::max<size_t>(capacity, 1); }
+
 bool PortQueue::Push(PacketRef packet) {
   if (packets_.size() >= capacity_) return false;
   packets_.push_back(std::move(packet));

@@ -22,6 +22,9 @@ class PortQueue {
   // Removes and returns the oldest packet, or nullptr when empty.
   PacketRef Pop();
 
+  // Changes the capacity (at least 1); packets already queued beyond it stay queued.
+  void set_capacity(size_t capacity);
+
   bool empty() const { return packets_.empty(); }
   size_t size() const { return packets_.size(); }
   size_t capacity() const { return capacity_; }

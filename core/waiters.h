@@ -1,4 +1,4 @@
-// Waiters: how an adapter (the FUSE layer) parks a read or a poll on a port without the network
+// Waiters: how an adapter (the FUSE layer) parks a read, a write or a poll on a port without the network
 // core knowing about FUSE.
 //
 // The core owns a waiter from the moment it is handed over until it completes it. Completion always
@@ -38,7 +38,28 @@ class ReadWaiter {
   size_t max_bytes_;
 };
 
-// One poll registration. Notify() is called at most once, when a packet is queued.
+// One write request waiting for room (flow control "block"). Exactly one of Complete() or Fail()
+// is called, once.
+class SendWaiter {
+ public:
+  explicit SendWaiter(uint64_t id) : id_(id) {}
+  virtual ~SendWaiter() = default;
+
+  uint64_t id() const { return id_; }
+
+  // As ReadWaiter::Abandoned().
+  virtual bool Abandoned() const = 0;
+  // The packet was sent.
+  virtual void Complete() = 0;
+  // Nothing was sent.
+  virtual void Fail(int error_number) = 0;
+
+ private:
+  uint64_t id_;
+};
+
+// One poll registration. Notify() is called at most once: when a packet is queued for the port,
+// or when room frees up for a sender that had to wait.
 class PollWaiter {
  public:
   virtual ~PollWaiter() = default;

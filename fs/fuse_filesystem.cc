@@ -76,6 +76,17 @@ void ReplyAttributes(fuse_req_t req, const absl::StatusOr<Attributes>& attr) {
   fuse_reply_attr(req, &st, kNoCaching);
 }
 
+// Answers a getxattr/listxattr: the size when asked for it (size 0), ERANGE when too small.
+void ReplySized(fuse_req_t req, const std::string& value, size_t size) {
+  if (size == 0) {
+    fuse_reply_xattr(req, value.size());
+  } else if (size < value.size()) {
+    fuse_reply_err(req, ERANGE);
+  } else {
+    fuse_reply_buf(req, value.data(), value.size());
+  }
+}
+
 std::string CommandOf(pid_t pid) {
   std::ifstream comm(absl::StrCat("/proc/", pid, "/comm"));
   std::string name;
@@ -124,6 +135,10 @@ fuse_lowlevel_ops FuseFilesystem::Operations() {
   ops.releasedir = &ReleaseDirectory;
   ops.statfs = &StatFs;
   ops.access = &Access;
+  ops.setxattr = &SetXattr;
+  ops.getxattr = &GetXattr;
+  ops.listxattr = &ListXattr;
+  ops.removexattr = &RemoveXattr;
   return ops;
 }
 
@@ -147,11 +162,15 @@ void FuseFilesystem::Untrack(OpenFile* file) {
   open_.erase(file);
 }
 
-void FuseFilesystem::Init(void*, fuse_conn_info* conn) {
+void FuseFilesystem::Init(void* userdata, fuse_conn_info* conn) {
   // Packets are not file data: no page cache, no writeback, no readahead.
   conn->want &= ~(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_READDIRPLUS |
                   FUSE_CAP_EXPORT_SUPPORT | FUSE_CAP_POSIX_ACL);
   conn->max_readahead = 0;
+  // One write(2) must stay one request, so the MTU can be at most one request's payload.
+  auto& self = *static_cast<FuseFilesystem*>(userdata);
+  self.tree_.SetLimits(SettingLimits{.max_mtu = conn->max_write});
+  IPN_LOG(DEBUG) << "FUSE connection: max_write " << conn->max_write;
 }
 
 void FuseFilesystem::Lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -251,7 +270,10 @@ absl::StatusOr<std::shared_ptr<PortFile>> FuseFilesystem::OpenPort(fuse_req_t re
   if (!network.ok()) return network.status();
   const fuse_ctx* ctx = fuse_req_ctx(req);
   PortOwner owner{.pid = ctx->pid, .uid = ctx->uid, .command = CommandOf(ctx->pid)};
-  return std::make_shared<PortFile>((*network)->Join(mode, std::move(owner)));
+  absl::StatusOr<std::unique_ptr<Port>> port =
+      (*network)->Join(mode, std::move(owner), absl::Now());
+  if (!port.ok()) return port.status();
+  return std::make_shared<PortFile>(*std::move(port));
 }
 
 void FuseFilesystem::SetOpenFlags(fuse_file_info* fi, std::shared_ptr<PortFile> file) {
@@ -296,7 +318,7 @@ void FuseFilesystem::Read(fuse_req_t req, fuse_ino_t, size_t size, off_t, fuse_f
 
 void FuseFilesystem::Write(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t,
                            fuse_file_info* fi) {
-  PortFileOf(fi).Write(req, data, size);
+  PortFileOf(fi).Write(req, data, size, fi->flags & O_NONBLOCK, From(req).parked_);
 }
 
 void FuseFilesystem::Poll(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, fuse_pollhandle* ph) {
@@ -363,6 +385,37 @@ void FuseFilesystem::StatFs(fuse_req_t req, fuse_ino_t) {
 
 void FuseFilesystem::Access(fuse_req_t req, fuse_ino_t ino, int mask) {
   ReplyStatus(req, From(req).tree_.CheckAccess(ino, mask, ContextOf(req)));
+}
+
+}  // namespace ipnfs
+
+namespace ipnfs {
+
+void FuseFilesystem::SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value,
+                              size_t size, int) {
+  ReplyStatus(req, From(req).tree_.SetAttribute(ino, name, absl::string_view(value, size),
+                                                ContextOf(req)));
+}
+
+void FuseFilesystem::GetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  absl::StatusOr<std::string> value = From(req).tree_.GetAttribute(ino, name);
+  if (!value.ok()) return ReplyStatus(req, value.status());
+  ReplySized(req, *value, size);
+}
+
+void FuseFilesystem::ListXattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  absl::StatusOr<std::vector<std::string>> names = From(req).tree_.ListAttributes(ino);
+  if (!names.ok()) return ReplyStatus(req, names.status());
+  std::string list;
+  for (const std::string& name : *names) {
+    list += name;
+    list.push_back('\0');
+  }
+  ReplySized(req, list, size);
+}
+
+void FuseFilesystem::RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
+  ReplyStatus(req, From(req).tree_.RemoveAttribute(ino, name, ContextOf(req)));
 }
 
 }  // namespace ipnfs

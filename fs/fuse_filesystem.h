@@ -65,6 +65,11 @@ class FuseFilesystem {
   static void ReleaseDirectory(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
   static void StatFs(fuse_req_t req, fuse_ino_t ino);
   static void Access(fuse_req_t req, fuse_ino_t ino, int mask);
+  static void SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value,
+                       size_t size, int flags);
+  static void GetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size);
+  static void ListXattr(fuse_req_t req, fuse_ino_t ino, size_t size);
+  static void RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name);
 
   // Joins the network `ino` as a port for `fi->flags`; `check` false skips the permission check
   // (a file just created is opened whatever its mode, as creat(2) does).
@@ -80,7 +85,7 @@ class FuseFilesystem {
   void Untrack(OpenFile* file);
 
   Namespace& tree_;
-  ParkedReads parked_;
+  ParkedRequests parked_;
   absl::Mutex open_mu_;
   absl::flat_hash_set<OpenFile*> open_ ABSL_GUARDED_BY(open_mu_);
 };

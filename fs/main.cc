@@ -2,6 +2,8 @@
 // open() joins it, write() sends one packet, read() receives one.
 //
 // Flags live here only and are passed down as option structs.
+#include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,14 +18,21 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/log.h"
 #include "core/namespace.h"
+#include "core/state_codec.h"
+#include "core/state_file.h"
 #include "fs/fuse_filesystem.h"
 #include "fs/fuse_mount.h"
+#include "fs/ticker.h"
 
 ABSL_FLAG(bool, foreground, true, "Stay in the foreground (false: detach once mounted).");
-ABSL_FLAG(std::string, state, "", "State file that keeps the namespace across restarts.");
+ABSL_FLAG(std::string, state, "",
+          "State file that keeps the namespace across restarts (default: one per mount point "
+          "under /var/lib/ipnfs/ as root, else under $XDG_STATE_HOME/ipnfs/; 'none': keep "
+          "nothing).");
 ABSL_FLAG(bool, allow_other, geteuid() == 0,
           "Let other users use the mount (file permissions still apply). Default: on as root.");
 ABSL_FLAG(std::string, log_level, "info", "Least severity logged: debug, info, warning, error.");
@@ -57,6 +66,33 @@ bool WantsHelp(int argc, char** argv) {
   return false;
 }
 
+// Loads the state file (the flag's, or the mount point's default) into `tree`. A file that cannot
+// be read or parsed is an error, and is left as it is.
+absl::StatusOr<std::unique_ptr<StateFile>> RestoreState(Namespace& tree, std::string path,
+                                                        const std::string& mount_point) {
+  if (path.empty()) {
+    char real[PATH_MAX];
+    const char* absolute = ::realpath(mount_point.c_str(), real);
+    path = DefaultStatePath(absolute ? absolute : mount_point, geteuid() == 0);
+  }
+  auto file = std::make_unique<StateFile>(path);
+  absl::StatusOr<std::optional<std::string>> text = file->Load();
+  if (!text.ok()) return text.status();
+  if (!text->has_value()) {
+    IPN_LOG(INFO) << "state file " << path << " does not exist yet: starting empty";
+    return file;
+  }
+  absl::StatusOr<std::vector<StateEntry>> entries = DecodeState(**text);
+  absl::Status restored = entries.ok() ? tree.Restore(*entries, absl::Now()) : entries.status();
+  if (!restored.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("state file ", path, " cannot be used (",
+                                                   restored.message(),
+                                                   "); refusing to start, file left untouched"));
+  }
+  IPN_LOG(INFO) << "restored " << entries->size() << " entries from " << path;
+  return file;
+}
+
 int Fail(const std::string& message) {
   std::cerr << "ipnfs: " << message << "\n";
   return 1;
@@ -80,8 +116,8 @@ int Main(int argc, char** argv) {
       root_mode > 07777) {
     return Fail("--root_mode must be an octal mode such as 1777");
   }
-  if (!absl::GetFlag(FLAGS_state).empty()) {
-    IPN_LOG(WARNING) << "--state is accepted but persistence is not implemented yet";
+  if (absl::Status usable = CheckMountPoint(mount_point); !usable.ok()) {
+    return Fail(std::string(usable.message()));
   }
 
   Namespace::Options tree_options;
@@ -89,7 +125,16 @@ int Main(int argc, char** argv) {
   tree_options.root_uid = geteuid();
   tree_options.root_gid = getegid();
   Namespace tree(tree_options, absl::Now());
+  std::unique_ptr<StateFile> state;
+  if (absl::GetFlag(FLAGS_state) != "none") {
+    absl::StatusOr<std::unique_ptr<StateFile>> restored =
+        RestoreState(tree, absl::GetFlag(FLAGS_state), mount_point);
+    if (!restored.ok()) return Fail(std::string(restored.status().message()));
+    state = *std::move(restored);
+    tree.SetStateSink(state.get());
+  }
   FuseFilesystem filesystem(tree);
+  Ticker ticker(absl::Milliseconds(20), [&tree](absl::Time now) { tree.Tick(now); });
 
   MountOptions mount_options{.mount_point = mount_point,
                              .allow_other = absl::GetFlag(FLAGS_allow_other),

@@ -8,32 +8,57 @@
 #include "absl/time/clock.h"
 #include "core/errno_status.h"
 #include "core/log.h"
+#include "core/network.h"
 
 namespace ipnfs {
 namespace {
 
-// A read request parked in the core; replies exactly once.
+// A read request handed to the core; replies exactly once.
 class FuseReadWaiter final : public ReadWaiter {
  public:
-  FuseReadWaiter(fuse_req_t req, size_t size, ParkedReads& parked)
+  FuseReadWaiter(fuse_req_t req, size_t size, ParkedRequests* parked)
       : ReadWaiter(reinterpret_cast<uintptr_t>(req), size), req_(req), parked_(parked) {}
 
   bool Abandoned() const override { return fuse_req_interrupted(req_); }
 
   void Complete(const Packet& packet) override {
-    parked_.Remove(req_);
+    if (parked_ != nullptr) parked_->Remove(req_);
     const size_t size = std::min(packet.size(), max_bytes());
     fuse_reply_buf(req_, reinterpret_cast<const char*>(packet.bytes().data()), size);
   }
 
   void Fail(int error_number) override {
-    parked_.Remove(req_);
+    if (parked_ != nullptr) parked_->Remove(req_);
     fuse_reply_err(req_, error_number);
   }
 
  private:
   fuse_req_t req_;
-  ParkedReads& parked_;
+  ParkedRequests* parked_;  // Null when the request is never parked.
+};
+
+// A write request handed to the core; replies exactly once.
+class FuseSendWaiter final : public SendWaiter {
+ public:
+  FuseSendWaiter(fuse_req_t req, size_t size, ParkedRequests* parked)
+      : SendWaiter(reinterpret_cast<uintptr_t>(req)), req_(req), size_(size), parked_(parked) {}
+
+  bool Abandoned() const override { return fuse_req_interrupted(req_); }
+
+  void Complete() override {
+    if (parked_ != nullptr) parked_->Remove(req_);
+    fuse_reply_write(req_, size_);
+  }
+
+  void Fail(int error_number) override {
+    if (parked_ != nullptr) parked_->Remove(req_);
+    fuse_reply_err(req_, error_number);
+  }
+
+ private:
+  fuse_req_t req_;
+  size_t size_;
+  ParkedRequests* parked_;  // Null when the request is never parked.
 };
 
 class FusePollWaiter final : public PollWaiter {
@@ -49,63 +74,74 @@ class FusePollWaiter final : public PollWaiter {
   fuse_pollhandle* handle_;
 };
 
-void OnInterrupt(fuse_req_t req, void* data) { static_cast<ParkedReads*>(data)->Interrupt(req); }
+void OnInterrupt(fuse_req_t req, void* data) {
+  static_cast<ParkedRequests*>(data)->Interrupt(req);
+}
 
 }  // namespace
 
-void ParkedReads::Add(fuse_req_t req, std::shared_ptr<PortFile> file) {
+void ParkedRequests::Add(fuse_req_t req, std::shared_ptr<PortFile> file) {
   absl::MutexLock lock(&mu_);
-  reads_.emplace(req, std::move(file));
+  requests_.emplace(req, std::move(file));
 }
 
-void ParkedReads::Remove(fuse_req_t req) {
+void ParkedRequests::Remove(fuse_req_t req) {
   std::shared_ptr<PortFile> file;  // Released after the lock.
   absl::MutexLock lock(&mu_);
-  auto it = reads_.find(req);
-  if (it == reads_.end()) return;
+  auto it = requests_.find(req);
+  if (it == requests_.end()) return;
   file = std::move(it->second);
-  reads_.erase(it);
+  requests_.erase(it);
 }
 
-void ParkedReads::Interrupt(fuse_req_t req) {
+void ParkedRequests::Interrupt(fuse_req_t req) {
   std::shared_ptr<PortFile> file;
   {
     absl::MutexLock lock(&mu_);
-    auto it = reads_.find(req);
-    if (it == reads_.end()) return;
-    file = it->second;  // Keeps the port alive even if the read completes meanwhile.
+    auto it = requests_.find(req);
+    if (it == requests_.end()) return;
+    file = it->second;  // Keeps the port alive even if the request completes meanwhile.
   }
-  IPN_LOG(DEBUG) << "read interrupted on port " << file->port().id();
-  file->port().CancelRead(reinterpret_cast<uintptr_t>(req));
+  IPN_LOG(DEBUG) << "request interrupted on port " << file->port().id();
+  file->port().Cancel(reinterpret_cast<uintptr_t>(req));
 }
 
-void ParkedReads::CancelAll(int error_number) {
+void ParkedRequests::CancelAll(int error_number) {
   std::vector<std::shared_ptr<PortFile>> files;
   {
     absl::MutexLock lock(&mu_);
-    for (const auto& [req, file] : reads_) files.push_back(file);
+    for (const auto& [req, file] : requests_) files.push_back(file);
   }
   for (const auto& file : files) file->port().CancelAll(error_number);
 }
 
-void PortFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedReads& parked) {
-  // Register before the core can see the waiter: once it can, another thread may answer (and
-  // free) the request at any moment. An interrupt that already arrived makes Abandoned() true.
+void PortFile::Register(fuse_req_t req, ParkedRequests& parked) {
+  // Once the core can see the waiter, another thread may answer (and free) the request at any
+  // moment: register first. An interrupt that already arrived makes Abandoned() true.
   parked.Add(req, shared_from_this());
   fuse_req_interrupt_func(req, &OnInterrupt, &parked);
-  port_->Receive(std::make_unique<FuseReadWaiter>(req, size, parked), nonblocking);
 }
 
-void PortFile::Write(fuse_req_t req, const char* data, size_t size) {
-  absl::Status sent =
-      port_->Send({reinterpret_cast<const uint8_t*>(data), size}, absl::Now());
-  if (!sent.ok()) {
-    IPN_LOG(DEBUG) << "write of " << size << " bytes on port " << port_->id()
-                   << " refused: " << sent.message();
-    fuse_reply_err(req, StatusToErrno(sent));
+void PortFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) {
+  if (nonblocking) {  // Never parked: no registration needed.
+    port_->Receive(std::make_unique<FuseReadWaiter>(req, size, nullptr), true);
     return;
   }
-  fuse_reply_write(req, size);
+  Register(req, parked);
+  port_->Receive(std::make_unique<FuseReadWaiter>(req, size, &parked), false);
+}
+
+void PortFile::Write(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+                     ParkedRequests& parked) {
+  const absl::Span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(data), size);
+  if (nonblocking || port_->network().flow() == Flow::kDrop) {
+    // Answered at once (unless the flow changes this very moment): skip the registry.
+    port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, nullptr),
+                nonblocking);
+    return;
+  }
+  Register(req, parked);
+  port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, &parked), false);
 }
 
 void PortFile::Poll(fuse_req_t req, fuse_pollhandle* handle) {

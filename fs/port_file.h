@@ -1,9 +1,10 @@
 // PortFile: an open network file (one port) as the FUSE layer sees it: read, write, poll, release.
 //
-// Reads that find nothing queued are parked in the core as FuseReadWaiters and answered later from
-// whichever thread delivers the packet; interrupts (a signal to the reader) reach them through the
-// ParkedReads registry, which maps a request to its port without trusting a pointer the kernel may
-// have released. Thread-safe; called from libfuse worker threads.
+// A read that finds nothing queued, and a write that flow control holds back, are parked in the
+// core as waiters and answered later from whichever thread frees them. Interrupts (a signal to the
+// caller) reach parked requests through the ParkedRequests registry, which maps a request to its
+// port without trusting a pointer the kernel may have released. Thread-safe; called from libfuse
+// worker threads.
 #ifndef IPNFS_FS_PORT_FILE_H_
 #define IPNFS_FS_PORT_FILE_H_
 
@@ -20,19 +21,19 @@ namespace ipnfs {
 
 class PortFile;
 
-// The reads currently parked, by request, so that an interrupt can find its port.
-class ParkedReads {
+// The requests that may be parked, by request, so that an interrupt can find their port.
+class ParkedRequests {
  public:
   void Add(fuse_req_t req, std::shared_ptr<PortFile> file);
   void Remove(fuse_req_t req);
-  // Cancels the read `req` (EINTR) if it is still parked.
+  // Cancels `req` (EINTR) if it is still parked.
   void Interrupt(fuse_req_t req);
-  // Fails every parked read with `error_number` (at unmount, so no request is left unanswered).
+  // Fails every parked request with `error_number` (at unmount, so none is left unanswered).
   void CancelAll(int error_number);
 
  private:
   absl::Mutex mu_;
-  absl::flat_hash_map<fuse_req_t, std::shared_ptr<PortFile>> reads_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<fuse_req_t, std::shared_ptr<PortFile>> requests_ ABSL_GUARDED_BY(mu_);
 };
 
 class PortFile : public std::enable_shared_from_this<PortFile> {
@@ -42,13 +43,17 @@ class PortFile : public std::enable_shared_from_this<PortFile> {
   Port& port() { return *port_; }
 
   // FUSE read: one packet, truncated to `size`; parks when nothing is queued.
-  void Read(fuse_req_t req, size_t size, bool nonblocking, ParkedReads& parked);
-  // FUSE write: one packet of exactly `size` bytes.
-  void Write(fuse_req_t req, const char* data, size_t size);
+  void Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked);
+  // FUSE write: one packet of exactly `size` bytes; parks while flow control holds it back.
+  void Write(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+             ParkedRequests& parked);
   // FUSE poll.
   void Poll(fuse_req_t req, fuse_pollhandle* handle);
 
  private:
+  // Makes `req` reachable by interrupts before the core can see (and answer) it.
+  void Register(fuse_req_t req, ParkedRequests& parked);
+
   std::unique_ptr<Port> port_;
 };
 

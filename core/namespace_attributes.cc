@@ -1,0 +1,169 @@
+// Namespace: extended attributes (settings, directory defaults, introspection) and ticks.
+#include <algorithm>
+#include <cerrno>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "core/errno_status.h"
+#include "core/introspection.h"
+#include "core/namespace.h"
+#include "core/namespace_node.h"
+#include "policies/policy_registry.h"
+
+namespace ipnfs {
+namespace {
+
+constexpr absl::string_view kReadOnly[] = {"stats", "ports"};
+
+bool IsReadOnlyName(absl::string_view name) {
+  for (absl::string_view read_only : kReadOnly) {
+    if (name == read_only) return true;
+  }
+  return false;
+}
+
+// Managing (changing settings) needs x; root may always.
+absl::Status CheckManage(const Attributes& attr, const OperationContext& context) {
+  if (context.who.IsRoot() || MayAccess(attr.mode, attr.uid, attr.gid, context.who, kMayExecute)) {
+    return absl::OkStatus();
+  }
+  return ErrnoError(EACCES, "managing a network needs x permission");
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Namespace::GetAttribute(ino_t ino, absl::string_view name) const {
+  absl::MutexLock lock(&mu_);
+  Node* node = Find(ino);
+  if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
+  absl::string_view setting = name;
+  if (!absl::ConsumePrefix(&setting, kAttributePrefix)) {
+    return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
+  }
+  if (node->network) {
+    if (IsSettingName(setting)) return FormatSetting(setting, node->network->config());
+    if (setting == "stats") return FormatStats(node->network->stats());
+    if (setting == "ports") return FormatPorts(node->network->ports());
+  } else if (node->is_directory()) {
+    auto it = node->defaults.find(std::string(setting));
+    if (it != node->defaults.end()) return it->second;
+  }
+  return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
+}
+
+absl::StatusOr<std::vector<std::string>> Namespace::ListAttributes(ino_t ino) const {
+  absl::MutexLock lock(&mu_);
+  Node* node = Find(ino);
+  if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
+  std::vector<std::string> names;
+  if (node->network) {
+    for (absl::string_view setting : SettingNames()) {
+      names.push_back(absl::StrCat(kAttributePrefix, setting));
+    }
+    for (absl::string_view read_only : kReadOnly) {
+      names.push_back(absl::StrCat(kAttributePrefix, read_only));
+    }
+  } else {
+    for (const auto& [setting, value] : node->defaults) {
+      names.push_back(absl::StrCat(kAttributePrefix, setting));
+    }
+  }
+  return names;
+}
+
+absl::Status Namespace::SetAttribute(ino_t ino, absl::string_view name, absl::string_view value,
+                                     const OperationContext& context) {
+  absl::MutexLock lock(&mu_);
+  Node* node = Find(ino);
+  if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
+  absl::string_view setting = name;
+  if (!absl::ConsumePrefix(&setting, kAttributePrefix) ||
+      (!IsSettingName(setting) && !IsReadOnlyName(setting))) {
+    return ErrnoError(ENOTSUP, absl::StrCat("no settable attribute ", name));
+  }
+  if (!node->network && !node->is_directory()) {
+    return ErrnoError(ENOTSUP, "only networks and directories have settings");
+  }
+  if (absl::Status allowed = CheckManage(node->attr, context); !allowed.ok()) return allowed;
+  if (IsReadOnlyName(setting) || (node->is_directory() && !IsSettingName(setting))) {
+    return ErrnoError(EPERM, absl::StrCat(name, " is read-only"));
+  }
+  NetworkConfig scratch = options_.network_defaults;
+  if (node->network) scratch = node->network->config();
+  if (absl::Status valid = ApplySetting(setting, value, options_.limits, &scratch); !valid.ok()) {
+    return valid;
+  }
+  if (node->network) {
+    if (absl::Status done = Reconfigure(*node->network, scratch, context.now); !done.ok()) {
+      return done;
+    }
+  } else {
+    node->defaults[std::string(setting)] = FormatSetting(setting, scratch);
+  }
+  node->attr.ctime = context.now;
+  PersistLocked();
+  return absl::OkStatus();
+}
+
+absl::Status Namespace::RemoveAttribute(ino_t ino, absl::string_view name,
+                                        const OperationContext& context) {
+  absl::MutexLock lock(&mu_);
+  Node* node = Find(ino);
+  if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
+  absl::string_view setting = name;
+  if (!absl::ConsumePrefix(&setting, kAttributePrefix) ||
+      (!IsSettingName(setting) && !IsReadOnlyName(setting))) {
+    return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
+  }
+  if (absl::Status allowed = CheckManage(node->attr, context); !allowed.ok()) return allowed;
+  if (IsReadOnlyName(setting)) return ErrnoError(EPERM, absl::StrCat(name, " is read-only"));
+  if (node->network) {
+    // Back to what the network would inherit if it were created now.
+    const NetworkConfig inherited = InheritedConfig(*Find(node->parent));
+    NetworkConfig config = node->network->config();
+    if (absl::Status reset = ApplySetting(setting, FormatSetting(setting, inherited),
+                                          options_.limits, &config);
+        !reset.ok()) {
+      return reset;
+    }
+    if (absl::Status done = Reconfigure(*node->network, config, context.now); !done.ok()) {
+      return done;
+    }
+  } else if (node->defaults.erase(std::string(setting)) == 0) {
+    return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
+  }
+  node->attr.ctime = context.now;
+  PersistLocked();
+  return absl::OkStatus();
+}
+
+absl::Status Namespace::Reconfigure(Network& network, const NetworkConfig& config,
+                                    absl::Time now) {
+  if (config.policy != network.config().policy) {
+    absl::StatusOr<std::unique_ptr<Policy>> policy = CreatePolicy(config.policy);
+    if (!policy.ok()) return policy.status();
+    network.SetPolicy(*std::move(policy));
+  }
+  network.SetConfig(config, now);
+  return absl::OkStatus();
+}
+
+void Namespace::SetLimits(const SettingLimits& limits) {
+  absl::MutexLock lock(&mu_);
+  options_.limits = limits;
+  options_.network_defaults.mtu = std::min(options_.network_defaults.mtu, limits.max_mtu);
+}
+
+void Namespace::Tick(absl::Time now) {
+  std::vector<std::shared_ptr<Network>> networks;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const std::weak_ptr<Network>& weak : networks_) {
+      if (std::shared_ptr<Network> network = weak.lock()) networks.push_back(std::move(network));
+    }
+  }
+  for (const auto& network : networks) network->Tick(now);
+}
+
+}  // namespace ipnfs
