@@ -9,10 +9,12 @@
 
 #include <cstdint>
 #include <memory>
-#include "absl/strings/string_view.h"
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 
@@ -39,6 +41,18 @@ class PortView {
   virtual bool HasRoom(PortId port) const = 0;
 };
 
+// Settings a policy may use; each network passes its own (user.ipn.ageing, user.ipn.macs).
+struct PolicyOptions {
+  absl::Duration ageing = absl::Seconds(300);  // Learned entries expire after this.
+  size_t max_macs = 4096;                      // Learned entries at most.
+};
+
+// A named counter a policy keeps (shown in user.ipn.stats), e.g. {"mac_moves", 3}.
+struct PolicyCounter {
+  absl::string_view name;
+  uint64_t value = 0;
+};
+
 class Policy {
  public:
   virtual ~Policy() = default;
@@ -60,6 +74,19 @@ class Policy {
 
   // Lets a policy expire state (e.g. ageing). Called from time to time, not per packet.
   virtual void Tick(absl::Time now) = 0;
+
+  // Applies the network's settings; called before the first Join and whenever they change.
+  virtual void Configure(const PolicyOptions&) {}
+
+  // The policy's own counters, in a fixed order.
+  virtual std::vector<PolicyCounter> Counters() const { return {}; }
+
+  // Names of the read-only attributes this policy offers (without "user.ipn."), e.g. "mactable",
+  // and their text at `now`. NotFound for a name it does not offer.
+  virtual std::vector<absl::string_view> ReadOnlyAttributes() const { return {}; }
+  virtual absl::StatusOr<std::string> ReadAttribute(absl::string_view name, absl::Time) const {
+    return absl::NotFoundError(name);
+  }
 };
 
 }  // namespace ipnfs
