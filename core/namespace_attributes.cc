@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "core/errno_status.h"
 #include "core/introspection.h"
 #include "core/namespace.h"
@@ -14,13 +15,24 @@
 namespace ipnfs {
 namespace {
 
+// Read-only on every network; a policy may offer more (e.g. "mactable").
 constexpr absl::string_view kReadOnly[] = {"stats", "ports"};
+// Read-only on the mount's root: the policies there are, one "NAME DESCRIPTION" line each.
+constexpr absl::string_view kPoliciesName = "policies";
 
 bool IsReadOnlyName(absl::string_view name) {
   for (absl::string_view read_only : kReadOnly) {
     if (name == read_only) return true;
   }
-  return false;
+  return name == kPoliciesName || name == "mactable";
+}
+
+std::string PoliciesText() {
+  std::string text;
+  for (const PolicyInfo& info : Policies()) {
+    absl::StrAppend(&text, info.name, " ", info.description, "\n");
+  }
+  return text;
 }
 
 // Managing (changing settings) needs x; root may always.
@@ -45,7 +57,10 @@ absl::StatusOr<std::string> Namespace::GetAttribute(ino_t ino, absl::string_view
     if (IsSettingName(setting)) return FormatSetting(setting, node->network->config());
     if (setting == "stats") return FormatStats(node->network->stats());
     if (setting == "ports") return FormatPorts(node->network->ports());
+    absl::StatusOr<std::string> text = node->network->ReadPolicyAttribute(setting, absl::Now());
+    if (text.ok()) return text;
   } else if (node->is_directory()) {
+    if (ino == kRootIno && setting == kPoliciesName) return PoliciesText();
     auto it = node->defaults.find(std::string(setting));
     if (it != node->defaults.end()) return it->second;
   }
@@ -64,7 +79,11 @@ absl::StatusOr<std::vector<std::string>> Namespace::ListAttributes(ino_t ino) co
     for (absl::string_view read_only : kReadOnly) {
       names.push_back(absl::StrCat(kAttributePrefix, read_only));
     }
+    for (const std::string& name : node->network->policy_attributes()) {
+      names.push_back(absl::StrCat(kAttributePrefix, name));
+    }
   } else {
+    if (ino == kRootIno) names.push_back(absl::StrCat(kAttributePrefix, kPoliciesName));
     for (const auto& [setting, value] : node->defaults) {
       names.push_back(absl::StrCat(kAttributePrefix, setting));
     }

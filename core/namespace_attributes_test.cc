@@ -66,8 +66,16 @@ TEST_F(NamespaceAttributesTest, ANetworkShowsItsSettingsAndCounters) {
   EXPECT_EQ(Get(net, "user.ipn.ports"), "");
   absl::StatusOr<std::vector<std::string>> names = tree_.ListAttributes(net);
   ASSERT_TRUE(names.ok());
-  EXPECT_EQ(names->size(), 8u);
+  EXPECT_EQ(names->size(), 10u);  // Eight settings, stats and ports.
   EXPECT_THAT(*names, Contains("user.ipn.stats"));
+}
+
+TEST_F(NamespaceAttributesTest, TheRootListsThePoliciesReadOnly) {
+  EXPECT_THAT(Get(root_, "user.ipn.policies"), HasSubstr("hub "));
+  EXPECT_EQ(SetErrno(root_, "user.ipn.policies", "x", kRoot), EPERM);
+  absl::StatusOr<std::vector<std::string>> names = tree_.ListAttributes(root_);
+  ASSERT_TRUE(names.ok());
+  EXPECT_THAT(*names, Contains("user.ipn.policies"));
 }
 
 TEST_F(NamespaceAttributesTest, ManagingNeedsExecuteAndNothingElse) {

@@ -74,7 +74,13 @@ std::shared_ptr<Network> Network::Create(std::unique_ptr<Policy> policy, Network
 
 Network::Network(std::unique_ptr<Policy> policy, NetworkConfig config)
     : policy_(std::move(policy)), config_(std::move(config)) {
+  absl::MutexLock lock(&mu_);
   config_.policy = std::string(policy_->name());
+  ConfigurePolicyLocked();
+}
+
+void Network::ConfigurePolicyLocked() {
+  policy_->Configure(PolicyOptions{.ageing = config_.ageing, .max_macs = config_.max_macs});
 }
 
 absl::StatusOr<std::unique_ptr<Port>> Network::Join(PortMode mode, PortOwner owner,
@@ -107,6 +113,7 @@ void Network::SetConfig(const NetworkConfig& config, absl::Time now) {
   config_ = config;
   config_.policy = policy;
   for (auto& [id, port] : ports_) port->queue_.set_capacity(config_.qlen);
+  ConfigurePolicyLocked();
   ReleaseBlockedLocked(now, done);
 }
 
@@ -116,9 +123,10 @@ void Network::SetPolicy(std::unique_ptr<Policy> policy) {
   for (auto& [id, port] : ports_) joined.push_back(port);
   std::sort(joined.begin(), joined.end(),
             [](const Port* a, const Port* b) { return a->id() < b->id(); });
-  for (Port* port : joined) policy->Join(port->id(), port->mode());
   policy_ = std::move(policy);
   config_.policy = std::string(policy_->name());
+  ConfigurePolicyLocked();
+  for (Port* port : joined) policy_->Join(port->id(), port->mode());
 }
 
 void Network::Tick(absl::Time now) {
@@ -340,6 +348,9 @@ NetworkStats Network::stats() const {
   absl::MutexLock lock(&mu_);
   NetworkStats stats = stats_;
   stats.ports = ports_.size();
+  for (const PolicyCounter& counter : policy_->Counters()) {
+    stats.policy_counters.emplace_back(std::string(counter.name), counter.value);
+  }
   return stats;
 }
 
@@ -367,6 +378,19 @@ std::vector<PortInfo> Network::ports() const {
   std::sort(infos.begin(), infos.end(),
             [](const PortInfo& a, const PortInfo& b) { return a.id < b.id; });
   return infos;
+}
+
+std::vector<std::string> Network::policy_attributes() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> names;
+  for (absl::string_view name : policy_->ReadOnlyAttributes()) names.emplace_back(name);
+  return names;
+}
+
+absl::StatusOr<std::string> Network::ReadPolicyAttribute(absl::string_view name,
+                                                         absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  return policy_->ReadAttribute(name, now);
 }
 
 absl::Time Network::last_send() const {

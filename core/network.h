@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -33,6 +35,7 @@ struct NetworkStats {
   uint64_t drops_queue_full = 0;
   uint64_t drops_truncated = 0;
   uint64_t drops_too_big = 0;
+  std::vector<std::pair<std::string, uint64_t>> policy_counters;  // The policy's own.
 };
 
 // One port as introspection shows it.
@@ -68,6 +71,9 @@ class Network : public std::enable_shared_from_this<Network> {
   NetworkConfig config() const;
   Flow flow() const;
   std::vector<PortInfo> ports() const;
+  // The policy's read-only attributes (e.g. "mactable") and their text at `now`.
+  std::vector<std::string> policy_attributes() const;
+  absl::StatusOr<std::string> ReadPolicyAttribute(absl::string_view name, absl::Time now) const;
   // When the last packet was sent; InfinitePast() before the first.
   absl::Time last_send() const;
 
@@ -103,6 +109,7 @@ class Network : public std::enable_shared_from_this<Network> {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sends the waiting packets that now may go, oldest first per sender; wakes writers' pollers.
   void ReleaseBlockedLocked(absl::Time now, Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ConfigurePolicyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   std::unique_ptr<Policy> policy_ ABSL_GUARDED_BY(mu_);

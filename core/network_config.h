@@ -22,6 +22,8 @@ struct NetworkConfig {
   Flow flow = Flow::kDrop;
   absl::Duration stall = absl::Milliseconds(1000);  // kBlock: a reader this slow is skipped.
   size_t max_ports = 0;                         // Ports at most; 0 = unlimited.
+  absl::Duration ageing = absl::Seconds(300);   // Learning policies forget entries this old.
+  size_t max_macs = 4096;                       // Learning policies learn this many at most.
 };
 
 }  // namespace ipnfs

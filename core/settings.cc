@@ -11,11 +11,14 @@
 namespace ipnfs {
 namespace {
 
-constexpr absl::string_view kNames[] = {"policy", "mtu", "qlen", "flow", "stall_ms", "maxports"};
+constexpr absl::string_view kNames[] = {"policy",   "mtu",    "qlen", "flow",
+                                        "stall_ms", "maxports", "ageing", "macs"};
 
 constexpr uint64_t kMaxQlen = 65536;
 constexpr uint64_t kMaxStallMs = 24 * 3600 * 1000;
 constexpr uint64_t kMaxPorts = 1 << 20;
+constexpr uint64_t kMaxAgeingSeconds = 1'000'000;
+constexpr uint64_t kMaxMacs = 1 << 20;
 
 absl::Status Invalid(absl::string_view name, absl::string_view value, absl::string_view why) {
   return ErrnoError(EINVAL, absl::StrCat("invalid ", kAttributePrefix, name, " '", value, "': ",
@@ -82,6 +85,16 @@ absl::Status ApplySetting(absl::string_view name, absl::string_view value,
       return parsed;
     }
     config->max_ports = number;
+  } else if (name == "ageing") {
+    if (auto parsed = ParseBounded(name, value, 1, kMaxAgeingSeconds, &number); !parsed.ok()) {
+      return parsed;
+    }
+    config->ageing = absl::Seconds(number);
+  } else if (name == "macs") {
+    if (auto parsed = ParseBounded(name, value, 1, kMaxMacs, &number); !parsed.ok()) {
+      return parsed;
+    }
+    config->max_macs = number;
   } else {
     return ErrnoError(ENOTSUP, absl::StrCat("no setting ", kAttributePrefix, name));
   }
@@ -95,6 +108,8 @@ std::string FormatSetting(absl::string_view name, const NetworkConfig& config) {
   if (name == "flow") return config.flow == Flow::kBlock ? "block" : "drop";
   if (name == "stall_ms") return absl::StrCat(absl::ToInt64Milliseconds(config.stall));
   if (name == "maxports") return absl::StrCat(config.max_ports);
+  if (name == "ageing") return absl::StrCat(absl::ToInt64Seconds(config.ageing));
+  if (name == "macs") return absl::StrCat(config.max_macs);
   return "";
 }
 

@@ -22,7 +22,8 @@ struct SettingLimits {
   size_t max_mtu = 65536;  // The largest single FUSE write this mount carries.
 };
 
-// The settable names, without the prefix: policy, mtu, qlen, flow, stall_ms, maxports.
+// The settable names, without the prefix: policy, mtu, qlen, flow, stall_ms, maxports, ageing,
+// macs.
 absl::Span<const absl::string_view> SettingNames();
 bool IsSettingName(absl::string_view name);
 
