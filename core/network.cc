@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "core/errno_status.h"
 #include "core/log.h"
@@ -103,7 +104,7 @@ void Network::Leave(Port& port) {
   absl::MutexLock lock(&mu_);
   policy_->Leave(port.id());
   ports_.erase(port.id());
-  if (!blocked_.empty()) ReleaseBlockedLocked(absl::Now(), done);
+  if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(absl::Now(), done);
 }
 
 void Network::SetConfig(const NetworkConfig& config, absl::Time now) {
@@ -133,7 +134,7 @@ void Network::Tick(absl::Time now) {
   Completions done;
   absl::MutexLock lock(&mu_);
   policy_->Tick(now);
-  if (!blocked_.empty()) ReleaseBlockedLocked(now, done);
+  if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
 }
 
 bool Network::HoldsBackLocked(const Port& port, absl::Time now) const {
@@ -142,15 +143,31 @@ bool Network::HoldsBackLocked(const Port& port, absl::Time now) const {
   return now - port.last_read_ < config_.stall;  // A stalled reader is lossy for the moment.
 }
 
-bool Network::MustWaitLocked(const Port& from, const std::vector<PortId>& destinations,
-                             absl::Time now) const {
+bool Network::HeldBackLocked(const std::vector<PortId>& destinations, absl::Time now) const {
   if (config_.flow != Flow::kBlock) return false;
-  if (from.blocked_sends_ > 0) return true;  // Keep this sender's packets in order.
   for (PortId id : destinations) {
     auto it = ports_.find(id);
     if (it != ports_.end() && HoldsBackLocked(*it->second, now)) return true;
   }
   return false;
+}
+
+bool Network::WritableLocked(const Port& port, absl::Time now) const {
+  if (!Sends(port.mode()) || port.blocked_sends_ > 0) return false;
+  if (config_.flow != Flow::kBlock) return true;
+  for (const auto& [id, other] : ports_) {
+    if (other != &port && Receives(other->mode()) && HoldsBackLocked(*other, now)) return false;
+  }
+  return true;
+}
+
+void Network::NotifyWritersLocked(absl::Time now, Completions& done) {
+  if (config_.flow != Flow::kBlock) return;
+  for (auto& [id, port] : ports_) {
+    if (port->poll_ && Sends(port->mode()) && WritableLocked(*port, now)) {
+      done.Notify(std::move(port->poll_));
+    }
+  }
 }
 
 absl::Status Network::Send(Port& from, absl::Span<const uint8_t> bytes, absl::Time now,
@@ -180,7 +197,9 @@ absl::Status Network::Send(Port& from, absl::Span<const uint8_t> bytes, absl::Ti
   destinations_.clear();
   absl::Status routed = policy_->Route(from.id(), bytes, now, QueueRoom(*this), &destinations_);
   if (!routed.ok()) return refuse(routed);
-  if (MustWaitLocked(from, destinations_, now)) {
+  // A sender's packets stay in order: behind its own waiting ones.
+  if (config_.flow == Flow::kBlock &&
+      (from.blocked_sends_ > 0 || HeldBackLocked(destinations_, now))) {
     if (!waiter) return ErrnoError(EAGAIN, "receivers are full (flow control)");
     if (waiter->Abandoned()) return refuse(ErrnoError(EINTR, "interrupted"));
     ++from.blocked_sends_;
@@ -237,18 +256,11 @@ void Network::CountReceivedLocked(Port& port, const Packet& packet, size_t max_b
 }
 
 void Network::ReleaseBlockedLocked(absl::Time now, Completions& done) {
-  bool released = false;
-  absl::flat_hash_map<const Port*, bool> sender_still_waits;
+  absl::flat_hash_set<const Port*> still_waiting;  // Senders whose oldest send must wait.
   for (auto it = blocked_.begin(); it != blocked_.end();) {
     Port& from = *it->from;
-    bool waits = sender_still_waits[&from];
-    if (!waits) {
-      --from.blocked_sends_;  // Judge this send without its own sender's queue of waiting sends.
-      waits = MustWaitLocked(from, it->destinations, now);
-      ++from.blocked_sends_;
-    }
-    if (waits) {
-      sender_still_waits[&from] = true;
+    if (still_waiting.contains(&from) || HeldBackLocked(it->destinations, now)) {
+      still_waiting.insert(&from);
       ++it;
       continue;
     }
@@ -256,12 +268,8 @@ void Network::ReleaseBlockedLocked(absl::Time now, Completions& done) {
     DeliverAllLocked(from, it->packet, it->destinations, now, done);
     done.Complete(std::move(it->waiter));
     it = blocked_.erase(it);
-    released = true;
   }
-  if (!released) return;
-  for (auto& [id, port] : ports_) {
-    if (Sends(port->mode()) && port->poll_) done.Notify(std::move(port->poll_));
-  }
+  NotifyWritersLocked(now, done);
 }
 
 void Network::Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonblocking) {
@@ -273,7 +281,7 @@ void Network::Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonbl
   } else if (PacketRef packet = port.queue_.Pop()) {
     CountReceivedLocked(port, *packet, waiter->max_bytes(), now);
     done.Complete(std::move(waiter), std::move(packet));
-    if (!blocked_.empty()) ReleaseBlockedLocked(now, done);
+    if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
   } else if (nonblocking) {
     done.Fail(std::move(waiter), EAGAIN);
   } else if (waiter->Abandoned()) {
@@ -281,7 +289,7 @@ void Network::Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonbl
   } else {
     port.parked_.push_back(std::move(waiter));
     port.last_read_ = now;  // A reader waiting for packets is not stalled.
-    if (!blocked_.empty()) ReleaseBlockedLocked(now, done);
+    if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
   }
 }
 
@@ -312,18 +320,8 @@ PollState Network::Poll(Port& port, std::unique_ptr<PollWaiter> waiter) {
     replaced = std::move(port.poll_);
     port.poll_ = std::move(waiter);
   }
-  bool writable = Sends(port.mode()) && port.blocked_sends_ == 0;
-  if (writable && config_.flow == Flow::kBlock) {
-    const absl::Time now = absl::Now();
-    for (auto& [id, other] : ports_) {
-      if (other != &port && Receives(other->mode()) && HoldsBackLocked(*other, now)) {
-        writable = false;
-        break;
-      }
-    }
-  }
   return PollState{.readable = Receives(port.mode()) && !port.queue_.empty(),
-                   .writable = writable};
+                   .writable = WritableLocked(port, absl::Now())};
 }
 
 void Network::CancelAll(Port& port, int error_number) {

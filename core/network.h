@@ -97,8 +97,13 @@ class Network : public std::enable_shared_from_this<Network> {
 
   // True when `port` cannot take a packet now and, under flow control, makes senders wait.
   bool HoldsBackLocked(const Port& port, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool MustWaitLocked(const Port& from, const std::vector<PortId>& destinations,
-                      absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True when a receiver among `destinations` holds a packet back under flow control.
+  bool HeldBackLocked(const std::vector<PortId>& destinations, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What poll reports as POLLOUT for `port`: a write now would not wait.
+  bool WritableLocked(const Port& port, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Wakes the pollers of senders that may write now (flow control "block" only).
+  void NotifyWritersLocked(absl::Time now, Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DeliverAllLocked(Port& from, const PacketRef& packet,
                         const std::vector<PortId>& destinations, absl::Time now,
                         Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
