@@ -286,6 +286,14 @@ absl::Status Namespace::CheckRemove(const Node& dir, const Node& victim,
 }
 
 void Namespace::DropName(Node& node, absl::Time now) {
+  if (node.network && backend_ != nullptr) {
+    // Interfaces belong to the name: a network removed from the tree lets them go.
+    for (InterfaceKind kind : {InterfaceKind::kTap, InterfaceKind::kGrab}) {
+      for (const std::string& name : backend_->Attached(kind, *node.network)) {
+        backend_->Detach(kind, name, *node.network).IgnoreError();
+      }
+    }
+  }
   node.attr.nlink = 0;
   node.attr.ctime = now;
   MaybeFree(node);
@@ -386,10 +394,10 @@ absl::Status Namespace::Rename(ino_t parent, absl::string_view name, ino_t new_p
   }
   (*from_dir)->children.erase((*from_dir)->children.find(name));
   (*to_dir)->children.emplace(std::string(new_name), node.attr.ino);
+  node.parent = new_parent;
   if (node.is_directory()) {
     --(*from_dir)->attr.nlink;
     ++(*to_dir)->attr.nlink;
-    node.parent = new_parent;
   }
   node.attr.ctime = context.now;
   for (Node* dir : {*from_dir, *to_dir}) dir->attr.mtime = dir->attr.ctime = context.now;

@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/access.h"
+#include "core/interface_backend.h"
 #include "core/network.h"
 #include "core/settings.h"
 #include "core/state_codec.h"
@@ -143,11 +144,17 @@ class Namespace {
   absl::Status RemoveAttribute(ino_t ino, absl::string_view name,
                                const OperationContext& context);
 
+  // Attaches kernel interfaces through `backend` (user.ipn.tap, user.ipn.grab: comma-separated
+  // names; setting the list attaches and detaches to match, all or nothing; removing the
+  // attribute detaches all). `backend` must outlive the namespace. Without one: ENOTSUP.
+  void SetInterfaceBackend(InterfaceBackend* backend);
+
   // Lets every network's time-based state move on (flow-control stalls, policy ageing).
   void Tick(absl::Time now);
 
-  // Persistence. Restore() fills a namespace that has only its root from `entries` (as saved);
-  // InvalidArgument for inconsistent entries. After SetStateSink(), every change is saved to
+  // Persistence. Restore() fills a namespace that has only its root from `entries` (as saved),
+  // re-attaching saved interfaces (set the backend first; an interface that cannot come back is
+  // logged, not an error); InvalidArgument for inconsistent entries. After SetStateSink(), every change is saved to
   // `sink` (which must outlive the namespace) before the operation returns.
   absl::Status Restore(const std::vector<StateEntry>& entries, absl::Time now);
   void SetStateSink(StateSink* sink);
@@ -183,6 +190,15 @@ class Namespace {
   std::string PathOf(const Node& node) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SnapshotLocked(const Node& node, std::vector<StateEntry>* entries) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Attaches and detaches interfaces of `kind` so that exactly `wanted` are attached to `node`.
+  absl::Status SetInterfacesLocked(InterfaceKind kind, const std::vector<std::string>& wanted,
+                                   Node& node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Attaches the saved `interfaces` of network `node` again; failures are logged.
+  void ReattachLocked(const std::string& path, Node& node,
+                      const std::vector<std::pair<InterfaceKind, std::string>>& interfaces)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // "a, b,a" -> {"a", "b"}.
+  static std::vector<std::string> SplitInterfaceNames(absl::string_view value);
   // Saves the state after a change, if a sink is set; a failure is logged, not returned.
   void PersistLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -192,6 +208,7 @@ class Namespace {
   ino_t next_ino_ ABSL_GUARDED_BY(mu_) = kRootIno + 1;
   std::vector<std::weak_ptr<Network>> networks_ ABSL_GUARDED_BY(mu_);  // Also unlinked ones.
   StateSink* sink_ ABSL_GUARDED_BY(mu_) = nullptr;
+  InterfaceBackend* backend_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace ipnfs

@@ -1,8 +1,12 @@
 // Namespace: extended attributes (settings, directory defaults, introspection) and ticks.
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -25,6 +29,13 @@ bool IsReadOnlyName(absl::string_view name) {
     if (name == read_only) return true;
   }
   return name == kPoliciesName || name == "mactable";
+}
+
+// Interfaces attached to a network: comma-separated names, read-write.
+std::optional<InterfaceKind> InterfaceKindOf(absl::string_view name) {
+  if (name == "tap") return InterfaceKind::kTap;
+  if (name == "grab") return InterfaceKind::kGrab;
+  return std::nullopt;
 }
 
 std::string PoliciesText() {
@@ -57,6 +68,10 @@ absl::StatusOr<std::string> Namespace::GetAttribute(ino_t ino, absl::string_view
     if (IsSettingName(setting)) return FormatSetting(setting, node->network->config());
     if (setting == "stats") return FormatStats(node->network->stats());
     if (setting == "ports") return FormatPorts(node->network->ports());
+    if (auto kind = InterfaceKindOf(setting); kind && backend_ != nullptr) {
+      std::vector<std::string> names = backend_->Attached(*kind, *node->network);
+      if (!names.empty()) return absl::StrJoin(names, ",");
+    }
     absl::StatusOr<std::string> text = node->network->ReadPolicyAttribute(setting, absl::Now());
     if (text.ok()) return text;
   } else if (node->is_directory()) {
@@ -82,6 +97,12 @@ absl::StatusOr<std::vector<std::string>> Namespace::ListAttributes(ino_t ino) co
     for (const std::string& name : node->network->policy_attributes()) {
       names.push_back(absl::StrCat(kAttributePrefix, name));
     }
+    for (absl::string_view kind : {"tap", "grab"}) {
+      if (backend_ != nullptr && !backend_->Attached(*InterfaceKindOf(kind), *node->network)
+                                      .empty()) {
+        names.push_back(absl::StrCat(kAttributePrefix, kind));
+      }
+    }
   } else {
     if (ino == kRootIno) names.push_back(absl::StrCat(kAttributePrefix, kPoliciesName));
     for (const auto& [setting, value] : node->defaults) {
@@ -98,13 +119,21 @@ absl::Status Namespace::SetAttribute(ino_t ino, absl::string_view name, absl::st
   if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
   absl::string_view setting = name;
   if (!absl::ConsumePrefix(&setting, kAttributePrefix) ||
-      (!IsSettingName(setting) && !IsReadOnlyName(setting))) {
+      (!IsSettingName(setting) && !IsReadOnlyName(setting) && !InterfaceKindOf(setting))) {
     return ErrnoError(ENOTSUP, absl::StrCat("no settable attribute ", name));
   }
   if (!node->network && !node->is_directory()) {
     return ErrnoError(ENOTSUP, "only networks and directories have settings");
   }
   if (absl::Status allowed = CheckManage(node->attr, context); !allowed.ok()) return allowed;
+  if (auto kind = InterfaceKindOf(setting)) {
+    if (!node->network) return ErrnoError(EPERM, "interfaces attach to networks");
+    absl::Status attached = SetInterfacesLocked(*kind, SplitInterfaceNames(value), *node);
+    if (!attached.ok()) return attached;
+    node->attr.ctime = context.now;
+    PersistLocked();
+    return absl::OkStatus();
+  }
   if (IsReadOnlyName(setting) || (node->is_directory() && !IsSettingName(setting))) {
     return ErrnoError(EPERM, absl::StrCat(name, " is read-only"));
   }
@@ -132,14 +161,24 @@ absl::Status Namespace::RemoveAttribute(ino_t ino, absl::string_view name,
   if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
   absl::string_view setting = name;
   if (!absl::ConsumePrefix(&setting, kAttributePrefix) ||
-      (!IsSettingName(setting) && !IsReadOnlyName(setting))) {
+      (!IsSettingName(setting) && !IsReadOnlyName(setting) && !InterfaceKindOf(setting))) {
     return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
   }
   if (absl::Status allowed = CheckManage(node->attr, context); !allowed.ok()) return allowed;
   if (IsReadOnlyName(setting)) return ErrnoError(EPERM, absl::StrCat(name, " is read-only"));
+  if (auto kind = InterfaceKindOf(setting)) {
+    if (!node->network) return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
+    absl::Status detached = SetInterfacesLocked(*kind, {}, *node);
+    if (!detached.ok()) return detached;
+    node->attr.ctime = context.now;
+    PersistLocked();
+    return absl::OkStatus();
+  }
   if (node->network) {
     // Back to what the network would inherit if it were created now.
-    const NetworkConfig inherited = InheritedConfig(*Find(node->parent));
+    const Node* parent = Find(node->parent);
+    const NetworkConfig inherited =
+        parent != nullptr ? InheritedConfig(*parent) : options_.network_defaults;
     NetworkConfig config = node->network->config();
     if (absl::Status reset = ApplySetting(setting, FormatSetting(setting, inherited),
                                           options_.limits, &config);
@@ -166,6 +205,47 @@ absl::Status Namespace::Reconfigure(Network& network, const NetworkConfig& confi
   }
   network.SetConfig(config, now);
   return absl::OkStatus();
+}
+
+std::vector<std::string> Namespace::SplitInterfaceNames(absl::string_view value) {
+  std::vector<std::string> names;
+  for (absl::string_view name : absl::StrSplit(value, ',')) {
+    name = absl::StripAsciiWhitespace(name);
+    if (!name.empty()) names.emplace_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+absl::Status Namespace::SetInterfacesLocked(InterfaceKind kind,
+                                            const std::vector<std::string>& wanted, Node& node) {
+  if (backend_ == nullptr) {
+    return ErrnoError(ENOTSUP, "this daemon has no interface backend");
+  }
+  const std::vector<std::string> attached = backend_->Attached(kind, *node.network);
+  std::vector<std::string> added;
+  for (const std::string& name : wanted) {
+    if (std::binary_search(attached.begin(), attached.end(), name)) continue;
+    absl::Status status = backend_->Attach(kind, name, node.network);
+    if (!status.ok()) {
+      // Change nothing: undo what this call attached.
+      for (const std::string& undo : added) backend_->Detach(kind, undo, *node.network).IgnoreError();
+      return status;
+    }
+    added.push_back(name);
+  }
+  for (const std::string& name : attached) {
+    if (!std::binary_search(wanted.begin(), wanted.end(), name)) {
+      backend_->Detach(kind, name, *node.network).IgnoreError();
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Namespace::SetInterfaceBackend(InterfaceBackend* backend) {
+  absl::MutexLock lock(&mu_);
+  backend_ = backend;
 }
 
 void Namespace::SetLimits(const SettingLimits& limits) {

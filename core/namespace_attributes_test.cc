@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <map>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -33,6 +34,28 @@ class RecordingSink : public StateSink {
     return absl::OkStatus();
   }
   std::vector<std::string> saved;
+};
+
+// Attaches names to networks in memory; refuses names starting with "bad".
+class FakeBackend : public InterfaceBackend {
+ public:
+  absl::Status Attach(InterfaceKind kind, const std::string& name,
+                      const std::shared_ptr<Network>& network) override {
+    if (name.rfind("bad", 0) == 0) return ErrnoError(EINVAL, "bad name");
+    attached[{kind, name}] = network.get();
+    return absl::OkStatus();
+  }
+  absl::Status Detach(InterfaceKind kind, const std::string& name, const Network&) override {
+    return attached.erase({kind, name}) ? absl::OkStatus() : ErrnoError(ENOENT, "not attached");
+  }
+  std::vector<std::string> Attached(InterfaceKind kind, const Network& network) const override {
+    std::vector<std::string> names;
+    for (const auto& [key, owner] : attached) {
+      if (key.first == kind && owner == &network) names.push_back(key.second);
+    }
+    return names;
+  }
+  std::map<std::pair<InterfaceKind, std::string>, const Network*> attached;
 };
 
 class NamespaceAttributesTest : public ::testing::Test {
@@ -189,6 +212,66 @@ TEST_F(NamespaceAttributesTest, RestoreRefusesEntriesWithoutTheirDirectory) {
   orphan.type = StateEntry::Type::kNetwork;
   orphan.path = "/missing/net";
   EXPECT_FALSE(tree_.Restore({orphan}, kNow).ok());
+}
+
+TEST_F(NamespaceAttributesTest, TapListsAttachAndDetachToMatchAllOrNothing) {
+  FakeBackend backend;
+  tree_.SetInterfaceBackend(&backend);
+  const ino_t net = MakeNet(root_, "net0", 0744, kOwner);
+  EXPECT_EQ(StatusToErrno(tree_.GetAttribute(net, "user.ipn.tap").status()), ENODATA);
+  ASSERT_EQ(SetErrno(net, "user.ipn.tap", "ipn1, ipn0,ipn1", kOwner), 0);
+  EXPECT_EQ(Get(net, "user.ipn.tap"), "ipn0,ipn1");
+  EXPECT_EQ(SetErrno(net, "user.ipn.tap", "ipn0,ipn2,bad9", kOwner), EINVAL);
+  EXPECT_EQ(Get(net, "user.ipn.tap"), "ipn0,ipn1");
+  ASSERT_EQ(SetErrno(net, "user.ipn.tap", "ipn2", kOwner), 0);
+  EXPECT_EQ(Get(net, "user.ipn.tap"), "ipn2");
+  EXPECT_EQ(SetErrno(net, "user.ipn.grab", "eth1", kOther), EACCES);
+  ASSERT_TRUE(tree_.RemoveAttribute(net, "user.ipn.tap", kOwner).ok());
+  EXPECT_TRUE(backend.attached.empty());
+}
+
+TEST_F(NamespaceAttributesTest, WithoutABackendInterfacesAreNotSupported) {
+  const ino_t net = MakeNet(root_, "net0", 0744, kOwner);
+  EXPECT_EQ(SetErrno(net, "user.ipn.tap", "ipn0", kOwner), ENOTSUP);
+}
+
+TEST_F(NamespaceAttributesTest, UnlinkingANetworkDetachesItsInterfaces) {
+  FakeBackend backend;
+  tree_.SetInterfaceBackend(&backend);
+  const ino_t net = MakeNet(root_, "net0", 0744, kOwner);
+  ASSERT_EQ(SetErrno(net, "user.ipn.tap", "ipn0", kOwner), 0);
+  ASSERT_EQ(SetErrno(net, "user.ipn.grab", "eth1", kOwner), 0);
+  ASSERT_TRUE(tree_.Unlink(root_, "net0", kOwner).ok());
+  EXPECT_TRUE(backend.attached.empty());
+}
+
+TEST_F(NamespaceAttributesTest, InterfacesAreSavedAndComeBackOnRestore) {
+  FakeBackend backend;
+  tree_.SetInterfaceBackend(&backend);
+  const ino_t net = MakeNet(root_, "net0", 0744, kOwner);
+  ASSERT_EQ(SetErrno(net, "user.ipn.tap", "ipn0,ipn1", kOwner), 0);
+  const std::vector<StateEntry> saved = tree_.Snapshot();
+  backend.attached.clear();
+
+  FakeBackend fresh;
+  Namespace restored(Namespace::Options{}, kNow);
+  restored.SetInterfaceBackend(&fresh);
+  ASSERT_TRUE(restored.Restore(saved, kNow).ok());
+  absl::StatusOr<Attributes> attr = restored.Lookup(root_, "net0", kOwner);
+  ASSERT_TRUE(attr.ok());
+  EXPECT_EQ(*restored.GetAttribute(attr->ino, "user.ipn.tap"), "ipn0,ipn1");
+}
+
+TEST_F(NamespaceAttributesTest, ARenamedNetworkIsSavedUnderItsNewPath) {
+  absl::StatusOr<Attributes> a = tree_.MakeDirectory(root_, "a", 0777, kOwner);
+  absl::StatusOr<Attributes> b = tree_.MakeDirectory(root_, "b", 0777, kOwner);
+  ASSERT_TRUE(a.ok() && b.ok());
+  MakeNet(a->ino, "net", 0644, kOwner);
+  ASSERT_TRUE(tree_.Rename(a->ino, "net", b->ino, "moved", 0, kOwner).ok());
+  ASSERT_TRUE(tree_.RemoveDirectory(root_, "a", kOwner).ok());
+  std::vector<std::string> paths;
+  for (const StateEntry& entry : tree_.Snapshot()) paths.push_back(entry.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"/", "/b", "/b/moved"}));
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ absl::Status CheckEntryName(absl::string_view name);
 
 struct Namespace::Node {
   Attributes attr;
-  ino_t parent = 0;                                    // Directories: the one holding it.
+  ino_t parent = 0;                                    // The directory holding its name.
   std::map<std::string, ino_t, std::less<>> children;  // Directories.
   std::map<std::string, std::string> defaults;         // Directories: setting -> value.
   std::string target;                                  // Symlinks.

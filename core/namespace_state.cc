@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/errno_status.h"
 #include "core/log.h"
@@ -47,6 +48,13 @@ void Namespace::SnapshotLocked(const Node& node, std::vector<StateEntry>* entrie
     for (absl::string_view setting : SettingNames()) {
       entry.settings.emplace_back(std::string(setting), FormatSetting(setting, config));
     }
+    if (backend_ != nullptr) {
+      for (auto [kind, name] : {std::pair{InterfaceKind::kTap, "tap"},
+                                std::pair{InterfaceKind::kGrab, "grab"}}) {
+        std::vector<std::string> names = backend_->Attached(kind, *node.network);
+        if (!names.empty()) entry.settings.emplace_back(name, absl::StrJoin(names, ","));
+      }
+    }
   } else {
     entry.type = StateEntry::Type::kSymlink;
     entry.target = node.target;
@@ -73,6 +81,21 @@ void Namespace::PersistLocked() {
   SnapshotLocked(*Find(kRootIno), &entries);
   if (absl::Status saved = sink_->Save(EncodeState(entries)); !saved.ok()) {
     IPN_LOG(ERROR) << "cannot save the namespace state: " << saved.message();
+  }
+}
+
+void Namespace::ReattachLocked(
+    const std::string& path, Node& node,
+    const std::vector<std::pair<InterfaceKind, std::string>>& interfaces) {
+  for (const auto& [kind, name] : interfaces) {
+    absl::Status attached = backend_ == nullptr
+                                ? absl::UnavailableError("no interface backend")
+                                : backend_->Attach(kind, name, node.network);
+    // An interface that cannot come back must not cost the rest of the configuration.
+    if (!attached.ok()) {
+      IPN_LOG(WARNING) << "cannot re-attach " << name << " to " << path << ": "
+                       << attached.message();
+    }
   }
 }
 
@@ -117,7 +140,15 @@ absl::Status Namespace::Restore(const std::vector<StateEntry>& entries, absl::Ti
       node->attr.size = static_cast<off_t>(entry.target.size());
     }
     NetworkConfig config = options_.network_defaults;
+    std::vector<std::pair<InterfaceKind, std::string>> interfaces;
     for (const auto& [name, value] : entry.settings) {
+      if (entry.type == StateEntry::Type::kNetwork && (name == "tap" || name == "grab")) {
+        const InterfaceKind kind = name == "tap" ? InterfaceKind::kTap : InterfaceKind::kGrab;
+        for (std::string& interface : SplitInterfaceNames(value)) {
+          interfaces.emplace_back(kind, std::move(interface));
+        }
+        continue;
+      }
       if (absl::Status valid = ApplySetting(name, value, options_.limits, &config); !valid.ok()) {
         return bad(valid.message());
       }
@@ -127,6 +158,7 @@ absl::Status Namespace::Restore(const std::vector<StateEntry>& entries, absl::Ti
       absl::StatusOr<std::shared_ptr<Network>> network = CreateNetwork(config);
       if (!network.ok()) return bad(network.status().message());
       node->network = *std::move(network);
+      ReattachLocked(entry.path, *node, interfaces);
     }
     restored.emplace_back(node, &entry);
   }
