@@ -127,6 +127,7 @@ fuse_lowlevel_ops FuseFilesystem::Operations() {
   ops.read = &Read;
   ops.write = &Write;
   ops.poll = &Poll;
+  ops.ioctl = &Ioctl;
   ops.flush = &Flush;
   ops.release = &Release;
   ops.fsync = &Fsync;
@@ -323,6 +324,16 @@ void FuseFilesystem::Write(fuse_req_t req, fuse_ino_t, const char* data, size_t 
 
 void FuseFilesystem::Poll(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, fuse_pollhandle* ph) {
   PortFileOf(fi).Poll(req, ph);
+}
+
+void FuseFilesystem::Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*,
+                           fuse_file_info* fi, unsigned flags, const void* in_buf,
+                           size_t in_size, size_t) {
+  if (flags & FUSE_IOCTL_DIR) {
+    fuse_reply_err(req, ENOTTY);
+    return;
+  }
+  PortFileOf(fi).Ioctl(req, cmd, in_buf, in_size);
 }
 
 void FuseFilesystem::Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }

@@ -56,6 +56,9 @@ class FuseFilesystem {
   static void Write(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t offset,
                     fuse_file_info* fi);
   static void Poll(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, fuse_pollhandle* ph);
+  static void Ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void* arg,
+                    fuse_file_info* fi, unsigned flags, const void* in_buf, size_t in_size,
+                    size_t out_size);
   static void Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
   static void Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
   static void Fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);

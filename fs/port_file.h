@@ -10,6 +10,8 @@
 
 #include <fuse3/fuse_lowlevel.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
@@ -49,12 +51,16 @@ class PortFile : public std::enable_shared_from_this<PortFile> {
              ParkedRequests& parked);
   // FUSE poll.
   void Poll(fuse_req_t req, fuse_pollhandle* handle);
+  // FUSE ioctl: the tap ioctls (see tun_ioctl.h).
+  void Ioctl(fuse_req_t req, unsigned int cmd, const void* in, size_t in_size);
 
  private:
   // Makes `req` reachable by interrupts before the core can see (and answer) it.
   void Register(fuse_req_t req, ParkedRequests& parked);
 
   std::unique_ptr<Port> port_;
+  // Virtio-net header length (TUNSETVNETHDRSZ): zeros prepended to reads, stripped from writes.
+  std::atomic<uint32_t> vnet_header_{0};
 };
 
 }  // namespace ipnfs

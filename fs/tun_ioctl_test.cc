@@ -1,0 +1,68 @@
+#include "fs/tun_ioctl.h"
+
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+namespace ipnfs {
+namespace {
+
+std::vector<uint8_t> Int(int value) {
+  std::vector<uint8_t> bytes(sizeof(value));
+  std::memcpy(bytes.data(), &value, sizeof(value));
+  return bytes;
+}
+
+int AsInt(const std::vector<uint8_t>& bytes) {
+  int value = -1;
+  EXPECT_EQ(bytes.size(), sizeof(value));
+  if (bytes.size() == sizeof(value)) std::memcpy(&value, bytes.data(), sizeof(value));
+  return value;
+}
+
+TEST(TunIoctl, GetIffAnswersFourZeroBytes) {
+  uint32_t header = 0;
+  IoctlReply reply = HandleTunIoctl(TUNGETIFF, {}, &header);
+  EXPECT_EQ(reply.error, 0);
+  EXPECT_EQ(reply.out, std::vector<uint8_t>(4, 0));
+}
+
+TEST(TunIoctl, VnetHeaderLengthStartsAtZeroAndTheLastSetWins) {
+  uint32_t header = 0;
+  EXPECT_EQ(AsInt(HandleTunIoctl(TUNGETVNETHDRSZ, {}, &header).out), 0);
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(12), &header).error, 0);
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(10), &header).error, 0);
+  EXPECT_EQ(AsInt(HandleTunIoctl(TUNGETVNETHDRSZ, {}, &header).out), 10);
+  EXPECT_EQ(header, 10u);
+}
+
+TEST(TunIoctl, SetAcceptsOnlyZeroTenTwelveOrTheCurrentLength) {
+  uint32_t header = 0;
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(11), &header).error, EINVAL);
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(-1), &header).error, EINVAL);
+  EXPECT_EQ(header, 0u);
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(0), &header).error, 0);
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, {}, &header).error, EINVAL);
+}
+
+TEST(TunIoctl, QueueBufferAndEndiannessSettingsAreAccepted) {
+  uint32_t header = 0;
+  for (unsigned cmd : {TUNSETSNDBUF, TUNSETQUEUE, TUNSETVNETLE, TUNSETVNETBE}) {
+    EXPECT_EQ(HandleTunIoctl(cmd, Int(1), &header).error, 0) << cmd;
+  }
+  EXPECT_EQ(header, 0u);
+}
+
+TEST(TunIoctl, EverythingElseIsNotATty) {
+  uint32_t header = 0;
+  EXPECT_EQ(HandleTunIoctl(TUNSETIFF, Int(0), &header).error, ENOTTY);
+  EXPECT_EQ(HandleTunIoctl(TUNSETOFFLOAD, Int(0), &header).error, ENOTTY);
+  EXPECT_EQ(HandleTunIoctl(0x5401 /* TCGETS */, {}, &header).error, ENOTTY);
+}
+
+}  // namespace
+}  // namespace ipnfs
