@@ -34,7 +34,7 @@ std::string FormatPorts(const std::vector<PortInfo>& ports) {
       if (absl::ascii_isspace(static_cast<unsigned char>(c)) || !absl::ascii_isprint(c)) c = '_';
     }
     absl::StrAppend(&text, "port=", port.id, " pid=", port.owner.pid, " uid=", port.owner.uid,
-                    " comm=", command, " mode=", ModeName(port.mode),
+                    " comm=", command, " mode=", port.monitor ? "monitor" : ModeName(port.mode),
                     " in=", port.counters.packets_in, " out=", port.counters.packets_out,
                     " queued=", port.queued, " dropped=", port.counters.dropped, "\n");
   }

@@ -89,7 +89,7 @@ TEST_F(NamespaceAttributesTest, ANetworkShowsItsSettingsAndCounters) {
   EXPECT_EQ(Get(net, "user.ipn.ports"), "");
   absl::StatusOr<std::vector<std::string>> names = tree_.ListAttributes(net);
   ASSERT_TRUE(names.ok());
-  EXPECT_EQ(names->size(), 10u);  // Eight settings, stats and ports.
+  EXPECT_EQ(names->size(), 11u);  // Nine settings, stats and ports.
   EXPECT_THAT(*names, Contains("user.ipn.stats"));
 }
 

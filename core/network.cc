@@ -93,15 +93,28 @@ absl::StatusOr<std::unique_ptr<Port>> Network::Join(PortMode mode, PortOwner own
   }
   const PortId id = next_port_id_++;
   auto port = std::unique_ptr<Port>(
-      new Port(shared_from_this(), id, mode, std::move(owner), config_.qlen, now));
+      new Port(shared_from_this(), id, mode, std::move(owner), config_.qlen, now, false));
   ports_.emplace(id, port.get());
   policy_->Join(id, mode);
+  return port;
+}
+
+absl::StatusOr<std::unique_ptr<Port>> Network::JoinMonitor(PortOwner owner, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  const PortId id = next_port_id_++;
+  auto port = std::unique_ptr<Port>(new Port(shared_from_this(), id, PortMode::kReceive,
+                                             std::move(owner), config_.qlen, now, true));
+  monitors_.push_back(port.get());
   return port;
 }
 
 void Network::Leave(Port& port) {
   Completions done;
   absl::MutexLock lock(&mu_);
+  if (port.monitor()) {
+    std::erase(monitors_, &port);
+    return;
+  }
   policy_->Leave(port.id());
   ports_.erase(port.id());
   if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(absl::Now(), done);
@@ -114,6 +127,7 @@ void Network::SetConfig(const NetworkConfig& config, absl::Time now) {
   config_ = config;
   config_.policy = policy;
   for (auto& [id, port] : ports_) port->queue_.set_capacity(config_.qlen);
+  for (Port* monitor : monitors_) monitor->queue_.set_capacity(config_.qlen);
   ConfigurePolicyLocked();
   ReleaseBlockedLocked(now, done);
 }
@@ -224,6 +238,7 @@ void Network::DeliverAllLocked(Port& from, const PacketRef& packet,
     if (it == ports_.end()) continue;  // Left while the packet waited.
     DeliverLocked(*it->second, packet, done);
   }
+  for (Port* monitor : monitors_) DeliverLocked(*monitor, packet, done);
 }
 
 void Network::DeliverLocked(Port& port, const PacketRef& packet, Completions& done) {
@@ -364,11 +379,15 @@ Flow Network::flow() const {
 
 std::vector<PortInfo> Network::ports() const {
   absl::MutexLock lock(&mu_);
+  std::vector<const Port*> all;
+  for (const auto& [id, port] : ports_) all.push_back(port);
+  all.insert(all.end(), monitors_.begin(), monitors_.end());
   std::vector<PortInfo> infos;
-  infos.reserve(ports_.size());
-  for (const auto& [id, port] : ports_) {
-    infos.push_back(PortInfo{.id = id,
+  infos.reserve(all.size());
+  for (const Port* port : all) {
+    infos.push_back(PortInfo{.id = port->id(),
                              .mode = port->mode(),
+                             .monitor = port->monitor(),
                              .owner = port->owner(),
                              .counters = port->counters_,
                              .queued = port->queue_.size()});

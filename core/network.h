@@ -42,6 +42,7 @@ struct NetworkStats {
 struct PortInfo {
   PortId id = 0;
   PortMode mode = PortMode::kReceive;
+  bool monitor = false;
   PortOwner owner;
   PortCounters counters;
   size_t queued = 0;
@@ -57,6 +58,11 @@ class Network : public std::enable_shared_from_this<Network> {
 
   // A new port with `mode`, opened by `owner` at `now`. EUSERS when max_ports are joined.
   absl::StatusOr<std::unique_ptr<Port>> Join(PortMode mode, PortOwner owner, absl::Time now);
+
+  // A receive-only monitor port: it gets a copy of every packet sent in the network by any port,
+  // whatever the policy delivers to whom; it is never a destination of the policy, never holds
+  // senders back, and does not count towards max_ports.
+  absl::StatusOr<std::unique_ptr<Port>> JoinMonitor(PortOwner owner, absl::Time now);
 
   // Replaces the settings other than the policy. A new qlen applies to joined ports too (packets
   // already queued stay); a change of flow or qlen releases waiting senders that now may go.
@@ -120,6 +126,7 @@ class Network : public std::enable_shared_from_this<Network> {
   std::unique_ptr<Policy> policy_ ABSL_GUARDED_BY(mu_);
   NetworkConfig config_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<PortId, Port*> ports_ ABSL_GUARDED_BY(mu_);
+  std::vector<Port*> monitors_ ABSL_GUARDED_BY(mu_);
   PortId next_port_id_ ABSL_GUARDED_BY(mu_) = 1;
   NetworkStats stats_ ABSL_GUARDED_BY(mu_);
   absl::Time last_send_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -15,6 +15,12 @@ enum class Flow {
   kBlock,  // The sender waits until every receiver has room (lossless), unless one is stalled.
 };
 
+// What the packets are, for capture tools (the pcap link type of /ipn/.pcap/...).
+enum class LinkType {
+  kEthernet,  // LINKTYPE_ETHERNET (1).
+  kUser0,     // LINKTYPE_USER0 (147): payloads that are not Ethernet frames.
+};
+
 struct NetworkConfig {
   std::string policy = "hub";                   // Name of the delivery policy.
   size_t mtu = 65536;                           // Largest packet, in bytes.
@@ -24,6 +30,7 @@ struct NetworkConfig {
   size_t max_ports = 0;                         // Ports at most; 0 = unlimited.
   absl::Duration ageing = absl::Seconds(300);   // Learning policies forget entries this old.
   size_t max_macs = 4096;                       // Learning policies learn this many at most.
+  LinkType link_type = LinkType::kEthernet;
 };
 
 }  // namespace ipnfs

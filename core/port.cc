@@ -9,11 +9,12 @@
 namespace ipnfs {
 
 Port::Port(std::shared_ptr<Network> network, PortId id, PortMode mode, PortOwner owner,
-           size_t qlen, absl::Time now)
+           size_t qlen, absl::Time now, bool monitor)
     : network_(std::move(network)),
       id_(id),
       mode_(mode),
       owner_(std::move(owner)),
+      monitor_(monitor),
       queue_(qlen),
       last_read_(now) {}
 

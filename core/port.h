@@ -54,6 +54,9 @@ class Port {
 
   PortId id() const { return id_; }
   PortMode mode() const { return mode_; }
+  // A monitor receives a copy of every packet sent in the network and is never a destination of
+  // the policy (see Network::JoinMonitor).
+  bool monitor() const { return monitor_; }
   const PortOwner& owner() const { return owner_; }
   Network& network() const { return *network_; }
 
@@ -89,12 +92,13 @@ class Port {
  private:
   friend class Network;
   Port(std::shared_ptr<Network> network, PortId id, PortMode mode, PortOwner owner, size_t qlen,
-       absl::Time now);
+       absl::Time now, bool monitor);
 
   const std::shared_ptr<Network> network_;
   const PortId id_;
   const PortMode mode_;
   const PortOwner owner_;
+  const bool monitor_;
 
   // Guarded by network_->mu_.
   PortQueue queue_;

@@ -11,8 +11,8 @@
 namespace ipnfs {
 namespace {
 
-constexpr absl::string_view kNames[] = {"policy",   "mtu",    "qlen", "flow",
-                                        "stall_ms", "maxports", "ageing", "macs"};
+constexpr absl::string_view kNames[] = {"policy",   "mtu",      "qlen",   "flow",    "stall_ms",
+                                        "maxports", "ageing",   "macs",   "linktype"};
 
 constexpr uint64_t kMaxQlen = 65536;
 constexpr uint64_t kMaxStallMs = 24 * 3600 * 1000;
@@ -85,6 +85,14 @@ absl::Status ApplySetting(absl::string_view name, absl::string_view value,
       return parsed;
     }
     config->max_ports = number;
+  } else if (name == "linktype") {
+    if (value == "ethernet") {
+      config->link_type = LinkType::kEthernet;
+    } else if (value == "user0") {
+      config->link_type = LinkType::kUser0;
+    } else {
+      return Invalid(name, value, "must be ethernet or user0");
+    }
   } else if (name == "ageing") {
     if (auto parsed = ParseBounded(name, value, 1, kMaxAgeingSeconds, &number); !parsed.ok()) {
       return parsed;
@@ -110,6 +118,7 @@ std::string FormatSetting(absl::string_view name, const NetworkConfig& config) {
   if (name == "maxports") return absl::StrCat(config.max_ports);
   if (name == "ageing") return absl::StrCat(absl::ToInt64Seconds(config.ageing));
   if (name == "macs") return absl::StrCat(config.max_macs);
+  if (name == "linktype") return config.link_type == LinkType::kUser0 ? "user0" : "ethernet";
   return "";
 }
 

@@ -23,7 +23,7 @@ struct SettingLimits {
 };
 
 // The settable names, without the prefix: policy, mtu, qlen, flow, stall_ms, maxports, ageing,
-// macs.
+// macs, linktype.
 absl::Span<const absl::string_view> SettingNames();
 bool IsSettingName(absl::string_view name);
 
