@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/errno_status.h"
 #include "core/namespace_node.h"
 #include "policies/policy_registry.h"
@@ -85,6 +86,9 @@ absl::StatusOr<Attributes> Namespace::Lookup(ino_t parent, absl::string_view nam
                                              const OperationContext& context) {
   if (name.size() > kMaxNameLength) return ErrnoError(ENAMETOOLONG, "name too long");
   absl::MutexLock lock(&mu_);
+  if (IsVirtual(parent) || (parent == kRootIno && (name == kMirrorName || name == kEventsName))) {
+    return LookupVirtualLocked(parent, name);
+  }
   absl::StatusOr<Node*> dir = FindDirectory(parent);
   if (!dir.ok()) return dir.status();
   if (!May((*dir)->attr, context, kMayExecute)) return Denied("search permission denied");
@@ -96,8 +100,8 @@ absl::StatusOr<Attributes> Namespace::Lookup(ino_t parent, absl::string_view nam
 
 void Namespace::Forget(ino_t ino, uint64_t count) {
   absl::MutexLock lock(&mu_);
-  Node* node = Find(ino);
-  if (node == nullptr || ino == kRootIno) return;
+  Node* node = Find(ino & ~kMirrorBit);  // A mirror entry pinned its real node.
+  if (node == nullptr || (ino & ~kMirrorBit) == kRootIno || ino == kEventsIno) return;
   node->lookups -= std::min(node->lookups, count);
   MaybeFree(*node);
 }
@@ -108,6 +112,7 @@ void Namespace::MaybeFree(Node& node) {
 
 absl::StatusOr<Attributes> Namespace::GetAttributes(ino_t ino) const {
   absl::MutexLock lock(&mu_);
+  if (IsVirtual(ino)) return VirtualAttributesLocked(ino);
   Node* node = Find(ino);
   if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
   return AttributesOf(*node);
@@ -116,6 +121,7 @@ absl::StatusOr<Attributes> Namespace::GetAttributes(ino_t ino) const {
 absl::StatusOr<Attributes> Namespace::SetAttributes(ino_t ino, const AttributeChanges& changes,
                                                     const OperationContext& context) {
   absl::MutexLock lock(&mu_);
+  if (IsVirtual(ino)) return ErrnoError(EROFS, "read-only view");
   Node* node = Find(ino);
   if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
   Attributes& attr = node->attr;
@@ -157,12 +163,21 @@ absl::StatusOr<Attributes> Namespace::SetAttributes(ino_t ino, const AttributeCh
   if (changes.mtime_now) attr.mtime = context.now;
   attr.ctime = context.now;
   PersistLocked();
+  if (changes.mode || changes.uid || changes.gid) {
+    PublishLocked(*node, "set", absl::StrCat("mode=", absl::StrFormat("%04o", attr.mode & 07777),
+                                             " uid=", attr.uid, " gid=", attr.gid),
+                  context.now);
+  }
   return AttributesOf(*node);
 }
 
 absl::StatusOr<Namespace::Node*> Namespace::PrepareCreate(ino_t parent, absl::string_view name,
                                                           const OperationContext& context) {
   if (absl::Status valid = CheckEntryName(name); !valid.ok()) return valid;
+  if (IsVirtual(parent)) return ErrnoError(EROFS, "read-only view");
+  if (parent == kRootIno && (name == kMirrorName || name == kEventsName)) {
+    return ErrnoError(EEXIST, absl::StrCat("'", name, "' is reserved"));
+  }
   absl::StatusOr<Node*> dir = FindDirectory(parent);
   if (!dir.ok()) return dir.status();
   if ((*dir)->attr.nlink == 0) return ErrnoError(ENOENT, "directory was removed");
@@ -199,6 +214,9 @@ Namespace::Node& Namespace::AddNode(Node& parent, absl::string_view name, mode_t
   parent.attr.mtime = parent.attr.ctime = context.now;
   Node& added = *node;
   nodes_.emplace(ino, std::move(node));
+  PublishLocked(added, "create",
+                S_ISDIR(mode) ? "type=directory" : S_ISLNK(mode) ? "type=symlink" : "type=network",
+                context.now);
   return added;
 }
 
@@ -285,7 +303,16 @@ absl::Status Namespace::CheckRemove(const Node& dir, const Node& victim,
   return absl::OkStatus();
 }
 
-void Namespace::DropName(Node& node, absl::Time now) {
+absl::Status Namespace::CheckMutableLocked(ino_t parent, absl::string_view name) const {
+  if (IsVirtual(parent)) return ErrnoError(EROFS, "read-only view");
+  if (parent == kRootIno && (name == kMirrorName || name == kEventsName)) {
+    return ErrnoError(EPERM, absl::StrCat("'", name, "' is reserved"));
+  }
+  return absl::OkStatus();
+}
+
+void Namespace::DropName(Node& node, absl::Time now, const std::string& path) {
+  PublishLocked(node, "remove", "", now, path);
   if (node.network && backend_ != nullptr) {
     // Interfaces belong to the name: a network removed from the tree lets them go.
     for (InterfaceKind kind : {InterfaceKind::kTap, InterfaceKind::kGrab}) {
@@ -302,15 +329,17 @@ void Namespace::DropName(Node& node, absl::Time now) {
 absl::Status Namespace::Unlink(ino_t parent, absl::string_view name,
                                const OperationContext& context) {
   absl::MutexLock lock(&mu_);
+  if (absl::Status writable = CheckMutableLocked(parent, name); !writable.ok()) return writable;
   absl::StatusOr<Node*> dir = FindDirectory(parent);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<Node*> victim = ChildOf(**dir, name);
   if (!victim.ok()) return victim.status();
   if ((*victim)->is_directory()) return ErrnoError(EISDIR, "is a directory (use rmdir)");
   if (absl::Status allowed = CheckRemove(**dir, **victim, context); !allowed.ok()) return allowed;
+  const std::string path = PathOf(**victim);
   (*dir)->children.erase((*dir)->children.find(name));
   (*dir)->attr.mtime = (*dir)->attr.ctime = context.now;
-  DropName(**victim, context.now);
+  DropName(**victim, context.now, path);
   PersistLocked();
   return absl::OkStatus();
 }
@@ -318,6 +347,7 @@ absl::Status Namespace::Unlink(ino_t parent, absl::string_view name,
 absl::Status Namespace::RemoveDirectory(ino_t parent, absl::string_view name,
                                         const OperationContext& context) {
   absl::MutexLock lock(&mu_);
+  if (absl::Status writable = CheckMutableLocked(parent, name); !writable.ok()) return writable;
   absl::StatusOr<Node*> dir = FindDirectory(parent);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<Node*> victim = ChildOf(**dir, name);
@@ -325,10 +355,11 @@ absl::Status Namespace::RemoveDirectory(ino_t parent, absl::string_view name,
   if (!(*victim)->is_directory()) return ErrnoError(ENOTDIR, "not a directory");
   if (absl::Status allowed = CheckRemove(**dir, **victim, context); !allowed.ok()) return allowed;
   if (!(*victim)->children.empty()) return ErrnoError(ENOTEMPTY, "directory not empty");
+  const std::string path = PathOf(**victim);
   (*dir)->children.erase((*dir)->children.find(name));
   --(*dir)->attr.nlink;
   (*dir)->attr.mtime = (*dir)->attr.ctime = context.now;
-  DropName(**victim, context.now);
+  DropName(**victim, context.now, path);
   PersistLocked();
   return absl::OkStatus();
 }
@@ -351,6 +382,11 @@ absl::Status Namespace::Rename(ino_t parent, absl::string_view name, ino_t new_p
   }
   if (absl::Status valid = CheckEntryName(new_name); !valid.ok()) return valid;
   absl::MutexLock lock(&mu_);
+  if (absl::Status writable = CheckMutableLocked(parent, name); !writable.ok()) return writable;
+  if (IsVirtual(new_parent)) return ErrnoError(EROFS, "read-only view");
+  if (new_parent == kRootIno && (new_name == kMirrorName || new_name == kEventsName)) {
+    return ErrnoError(EEXIST, absl::StrCat("'", new_name, "' is reserved"));
+  }
   absl::StatusOr<Node*> from_dir = FindDirectory(parent);
   if (!from_dir.ok()) return from_dir.status();
   absl::StatusOr<Node*> to_dir = FindDirectory(new_parent);
@@ -388,10 +424,12 @@ absl::Status Namespace::Rename(ino_t parent, absl::string_view name, ino_t new_p
   }
 
   if (replaced != nullptr) {
+    const std::string replaced_path = PathOf(*replaced);
     (*to_dir)->children.erase((*to_dir)->children.find(new_name));
     if (replaced->is_directory()) --(*to_dir)->attr.nlink;
-    DropName(*replaced, context.now);
+    DropName(*replaced, context.now, replaced_path);
   }
+  const std::string old_path = PathOf(node);
   (*from_dir)->children.erase((*from_dir)->children.find(name));
   (*to_dir)->children.emplace(std::string(new_name), node.attr.ino);
   node.parent = new_parent;
@@ -402,12 +440,14 @@ absl::Status Namespace::Rename(ino_t parent, absl::string_view name, ino_t new_p
   node.attr.ctime = context.now;
   for (Node* dir : {*from_dir, *to_dir}) dir->attr.mtime = dir->attr.ctime = context.now;
   PersistLocked();
+  PublishLocked(node, "rename", absl::StrCat("to=", PathOf(node)), context.now, old_path);
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<DirectoryEntry>> Namespace::ReadDirectory(
     ino_t ino, const OperationContext& context) const {
   absl::MutexLock lock(&mu_);
+  if (IsMirror(ino)) return ReadMirrorLocked(ino, context);
   absl::StatusOr<Node*> dir = FindDirectory(ino);
   if (!dir.ok()) return dir.status();
   if (!May((*dir)->attr, context, kMayRead)) return Denied("listing needs read permission");
@@ -415,6 +455,10 @@ absl::StatusOr<std::vector<DirectoryEntry>> Namespace::ReadDirectory(
   entries.reserve((*dir)->children.size() + 2);
   entries.push_back({".", ino, S_IFDIR});
   entries.push_back({"..", (*dir)->parent, S_IFDIR});
+  if (ino == kRootIno) {
+    entries.push_back({std::string(kEventsName), kEventsIno, S_IFREG});
+    entries.push_back({std::string(kMirrorName), kRootIno | kMirrorBit, S_IFDIR});
+  }
   for (const auto& [name, child_ino] : (*dir)->children) {
     entries.push_back({name, child_ino, Find(child_ino)->attr.mode});
   }
@@ -423,6 +467,12 @@ absl::StatusOr<std::vector<DirectoryEntry>> Namespace::ReadDirectory(
 
 absl::Status Namespace::CheckAccess(ino_t ino, int mask, const OperationContext& context) const {
   absl::MutexLock lock(&mu_);
+  if (IsVirtual(ino)) {
+    absl::StatusOr<Attributes> attr = VirtualAttributesLocked(ino);
+    if (!attr.ok()) return attr.status();
+    if (!May(*attr, context, mask)) return Denied("permission denied");
+    return absl::OkStatus();
+  }
   Node* node = Find(ino);
   if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
   if (!May(node->attr, context, mask)) return Denied("permission denied");

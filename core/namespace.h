@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/access.h"
+#include "core/event_bus.h"
 #include "core/interface_backend.h"
 #include "core/network.h"
 #include "core/settings.h"
@@ -71,6 +72,16 @@ struct DirectoryEntry {
 class Namespace {
  public:
   static constexpr ino_t kRootIno = 1;
+
+  // Virtual nodes, never persisted. "/.pcap" mirrors the tree read-only: directories and
+  // networks, where opening a network joins it as a monitor (inode = real inode | kMirrorBit).
+  // "/.events" is the event stream. Both names are reserved at the root.
+  static constexpr ino_t kMirrorBit = ino_t{1} << 62;
+  static constexpr ino_t kEventsIno = kMirrorBit - 1;
+  static constexpr absl::string_view kMirrorName = ".pcap";
+  static constexpr absl::string_view kEventsName = ".events";
+  static bool IsMirror(ino_t ino) { return (ino & kMirrorBit) != 0; }
+  static bool IsVirtual(ino_t ino) { return IsMirror(ino) || ino == kEventsIno; }
 
   struct Options {
     mode_t root_mode = 01777;  // Like /tmp: anyone creates networks, owners remove their own.
@@ -130,6 +141,17 @@ class Namespace {
   // Bounds on setting values known only once mounted (the largest FUSE write).
   void SetLimits(const SettingLimits& limits);
 
+  // The network that mirror inode `ino` shows, for a monitor. Needs r on the network.
+  absl::StatusOr<std::shared_ptr<Network>> OpenMonitor(ino_t ino,
+                                                       const OperationContext& context) const;
+
+  // A reader of /.events for the caller (see EventBus).
+  absl::StatusOr<std::unique_ptr<Port>> SubscribeEvents(const OperationContext& context,
+                                                        PortOwner owner);
+  // Publishes an event about node `ino` (e.g. "join" with "port=7 pid=..."), from the FUSE layer.
+  void PublishEvent(ino_t ino, absl::string_view kind, absl::string_view details,
+                    absl::Time now);
+
   // Directories and networks, for statfs.
   size_t node_count() const;
 
@@ -175,11 +197,26 @@ class Namespace {
                 const OperationContext& context) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckRemove(const Node& dir, const Node& victim, const OperationContext& context)
       const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // EROFS in a virtual directory, EPERM for a reserved name at the root.
+  absl::Status CheckMutableLocked(ino_t parent, absl::string_view name) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops one name of `node`; frees it once it has no name and no kernel lookups.
-  void DropName(Node& node, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropName(Node& node, absl::Time now, const std::string& path)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeFree(Node& node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Attributes AttributesOf(const Node& node) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool IsAncestor(ino_t ancestor, ino_t ino) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Virtual nodes (namespace_views.cc).
+  absl::StatusOr<Attributes> VirtualAttributesLocked(ino_t ino) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<Attributes> LookupVirtualLocked(ino_t parent, absl::string_view name)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::vector<DirectoryEntry>> ReadMirrorLocked(ino_t ino,
+                                                               const OperationContext& context)
+      const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes an event about `node` at `path` (its current path when empty).
+  void PublishLocked(const Node& node, absl::string_view kind, absl::string_view details,
+                     absl::Time now, absl::string_view path = "") ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The settings a network created in `dir` starts with: the options' defaults, then each
   // directory's defaults from the root down to `dir`.
   NetworkConfig InheritedConfig(const Node& dir) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -192,7 +229,7 @@ class Namespace {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Attaches and detaches interfaces of `kind` so that exactly `wanted` are attached to `node`.
   absl::Status SetInterfacesLocked(InterfaceKind kind, const std::vector<std::string>& wanted,
-                                   Node& node) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                   Node& node, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Attaches the saved `interfaces` of network `node` again; failures are logged.
   void ReattachLocked(const std::string& path, Node& node,
                       const std::vector<std::pair<InterfaceKind, std::string>>& interfaces)
@@ -209,6 +246,7 @@ class Namespace {
   std::vector<std::weak_ptr<Network>> networks_ ABSL_GUARDED_BY(mu_);  // Also unlinked ones.
   StateSink* sink_ ABSL_GUARDED_BY(mu_) = nullptr;
   InterfaceBackend* backend_ ABSL_GUARDED_BY(mu_) = nullptr;
+  EventBus events_;
 };
 
 }  // namespace ipnfs

@@ -58,6 +58,7 @@ absl::Status CheckManage(const Attributes& attr, const OperationContext& context
 
 absl::StatusOr<std::string> Namespace::GetAttribute(ino_t ino, absl::string_view name) const {
   absl::MutexLock lock(&mu_);
+  if (IsVirtual(ino)) return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
   Node* node = Find(ino);
   if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
   absl::string_view setting = name;
@@ -84,6 +85,7 @@ absl::StatusOr<std::string> Namespace::GetAttribute(ino_t ino, absl::string_view
 
 absl::StatusOr<std::vector<std::string>> Namespace::ListAttributes(ino_t ino) const {
   absl::MutexLock lock(&mu_);
+  if (IsVirtual(ino)) return std::vector<std::string>();
   Node* node = Find(ino);
   if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
   std::vector<std::string> names;
@@ -115,6 +117,7 @@ absl::StatusOr<std::vector<std::string>> Namespace::ListAttributes(ino_t ino) co
 absl::Status Namespace::SetAttribute(ino_t ino, absl::string_view name, absl::string_view value,
                                      const OperationContext& context) {
   absl::MutexLock lock(&mu_);
+  if (IsVirtual(ino)) return ErrnoError(EROFS, "read-only view");
   Node* node = Find(ino);
   if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
   absl::string_view setting = name;
@@ -128,7 +131,8 @@ absl::Status Namespace::SetAttribute(ino_t ino, absl::string_view name, absl::st
   if (absl::Status allowed = CheckManage(node->attr, context); !allowed.ok()) return allowed;
   if (auto kind = InterfaceKindOf(setting)) {
     if (!node->network) return ErrnoError(EPERM, "interfaces attach to networks");
-    absl::Status attached = SetInterfacesLocked(*kind, SplitInterfaceNames(value), *node);
+    absl::Status attached =
+        SetInterfacesLocked(*kind, SplitInterfaceNames(value), *node, context.now);
     if (!attached.ok()) return attached;
     node->attr.ctime = context.now;
     PersistLocked();
@@ -142,6 +146,7 @@ absl::Status Namespace::SetAttribute(ino_t ino, absl::string_view name, absl::st
   if (absl::Status valid = ApplySetting(setting, value, options_.limits, &scratch); !valid.ok()) {
     return valid;
   }
+  const std::string old_policy = node->network ? node->network->config().policy : "";
   if (node->network) {
     if (absl::Status done = Reconfigure(*node->network, scratch, context.now); !done.ok()) {
       return done;
@@ -151,12 +156,20 @@ absl::Status Namespace::SetAttribute(ino_t ino, absl::string_view name, absl::st
   }
   node->attr.ctime = context.now;
   PersistLocked();
+  if (node->network && setting == "policy") {
+    PublishLocked(*node, "policy", absl::StrCat("old=", old_policy, " new=", scratch.policy),
+                  context.now);
+  } else {
+    PublishLocked(*node, "set", absl::StrCat(name, "=", FormatSetting(setting, scratch)),
+                  context.now);
+  }
   return absl::OkStatus();
 }
 
 absl::Status Namespace::RemoveAttribute(ino_t ino, absl::string_view name,
                                         const OperationContext& context) {
   absl::MutexLock lock(&mu_);
+  if (IsVirtual(ino)) return ErrnoError(EROFS, "read-only view");
   Node* node = Find(ino);
   if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
   absl::string_view setting = name;
@@ -168,7 +181,7 @@ absl::Status Namespace::RemoveAttribute(ino_t ino, absl::string_view name,
   if (IsReadOnlyName(setting)) return ErrnoError(EPERM, absl::StrCat(name, " is read-only"));
   if (auto kind = InterfaceKindOf(setting)) {
     if (!node->network) return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
-    absl::Status detached = SetInterfacesLocked(*kind, {}, *node);
+    absl::Status detached = SetInterfacesLocked(*kind, {}, *node, context.now);
     if (!detached.ok()) return detached;
     node->attr.ctime = context.now;
     PersistLocked();
@@ -188,8 +201,12 @@ absl::Status Namespace::RemoveAttribute(ino_t ino, absl::string_view name,
     if (absl::Status done = Reconfigure(*node->network, config, context.now); !done.ok()) {
       return done;
     }
+    PublishLocked(*node, "set", absl::StrCat(name, "=", FormatSetting(setting, config)),
+                  context.now);
   } else if (node->defaults.erase(std::string(setting)) == 0) {
     return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
+  } else {
+    PublishLocked(*node, "set", absl::StrCat(name, "="), context.now);
   }
   node->attr.ctime = context.now;
   PersistLocked();
@@ -219,7 +236,9 @@ std::vector<std::string> Namespace::SplitInterfaceNames(absl::string_view value)
 }
 
 absl::Status Namespace::SetInterfacesLocked(InterfaceKind kind,
-                                            const std::vector<std::string>& wanted, Node& node) {
+                                            const std::vector<std::string>& wanted, Node& node,
+                                            absl::Time now) {
+  const char* event = kind == InterfaceKind::kTap ? "tap" : "grab";
   if (backend_ == nullptr) {
     return ErrnoError(ENOTSUP, "this daemon has no interface backend");
   }
@@ -238,7 +257,11 @@ absl::Status Namespace::SetInterfacesLocked(InterfaceKind kind,
   for (const std::string& name : attached) {
     if (!std::binary_search(wanted.begin(), wanted.end(), name)) {
       backend_->Detach(kind, name, *node.network).IgnoreError();
+      PublishLocked(node, event, absl::StrCat("detach=", name), now);
     }
+  }
+  for (const std::string& name : added) {
+    PublishLocked(node, event, absl::StrCat("attach=", name), now);
   }
   return absl::OkStatus();
 }

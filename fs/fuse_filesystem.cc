@@ -14,7 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/errno_status.h"
+#include "core/introspection.h"
 #include "core/log.h"
+#include "fs/pcap_file.h"
 
 namespace ipnfs {
 namespace {
@@ -94,8 +96,9 @@ std::string CommandOf(pid_t pid) {
   return std::string(absl::StripAsciiWhitespace(name));
 }
 
-PortFile& PortFileOf(const fuse_file_info* fi) {
-  return **reinterpret_cast<const std::shared_ptr<PortFile>*>(fi->fh);
+PortOwner OwnerOf(fuse_req_t req) {
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  return PortOwner{.pid = ctx->pid, .uid = ctx->uid, .command = CommandOf(ctx->pid)};
 }
 
 }  // namespace
@@ -145,20 +148,20 @@ fuse_lowlevel_ops FuseFilesystem::Operations() {
 
 void FuseFilesystem::CloseAll() {
   parked_.CancelAll(EINTR);
-  absl::flat_hash_set<OpenFile*> open;
+  absl::flat_hash_set<FileHandle*> open;
   {
     absl::MutexLock lock(&open_mu_);
     open.swap(open_);
   }
-  for (OpenFile* file : open) delete file;
+  for (FileHandle* file : open) delete file;
 }
 
-void FuseFilesystem::Track(OpenFile* file) {
+void FuseFilesystem::Track(FileHandle* file) {
   absl::MutexLock lock(&open_mu_);
   open_.insert(file);
 }
 
-void FuseFilesystem::Untrack(OpenFile* file) {
+void FuseFilesystem::Untrack(FileHandle* file) {
   absl::MutexLock lock(&open_mu_);
   open_.erase(file);
 }
@@ -256,9 +259,11 @@ void FuseFilesystem::Link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) {
   fuse_reply_err(req, EPERM);  // A network has one name.
 }
 
-absl::StatusOr<std::shared_ptr<PortFile>> FuseFilesystem::OpenPort(fuse_req_t req, fuse_ino_t ino,
+absl::StatusOr<FuseFilesystem::FileHandle> FuseFilesystem::OpenPort(fuse_req_t req,
+                                                                   fuse_ino_t ino,
                                                                    const fuse_file_info& fi,
                                                                    bool check) {
+  if (Namespace::IsVirtual(ino)) return OpenVirtual(req, ino, fi);
   PortMode mode;
   int mask;
   switch (fi.flags & O_ACCMODE) {
@@ -269,25 +274,55 @@ absl::StatusOr<std::shared_ptr<PortFile>> FuseFilesystem::OpenPort(fuse_req_t re
   absl::StatusOr<std::shared_ptr<Network>> network =
       tree_.OpenNetwork(ino, check ? mask : 0, ContextOf(req));
   if (!network.ok()) return network.status();
-  const fuse_ctx* ctx = fuse_req_ctx(req);
-  PortOwner owner{.pid = ctx->pid, .uid = ctx->uid, .command = CommandOf(ctx->pid)};
-  absl::StatusOr<std::unique_ptr<Port>> port =
-      (*network)->Join(mode, std::move(owner), absl::Now());
+  const absl::Time now = absl::Now();
+  absl::StatusOr<std::unique_ptr<Port>> port = (*network)->Join(mode, OwnerOf(req), now);
   if (!port.ok()) return port.status();
-  return std::make_shared<PortFile>(*std::move(port));
+  const PortOwner& owner = (*port)->owner();
+  std::string details = absl::StrCat("port=", (*port)->id(), " pid=", owner.pid,
+                                     " uid=", owner.uid, " mode=", ModeName(mode),
+                                     " comm=", owner.command.empty() ? "-" : owner.command);
+  tree_.PublishEvent(ino, "join", details, now);
+  return FileHandle{.file = std::make_shared<PortFile>(*std::move(port)),
+                    .ino = ino,
+                    .leave_event = std::move(details)};
 }
 
-void FuseFilesystem::SetOpenFlags(fuse_file_info* fi, std::shared_ptr<PortFile> file) {
-  fi->direct_io = 1;     // One read or write call is one FUSE request: one packet.
-  fi->nonseekable = 1;   // lseek: ESPIPE.
+absl::StatusOr<FuseFilesystem::FileHandle> FuseFilesystem::OpenVirtual(fuse_req_t req,
+                                                                      fuse_ino_t ino,
+                                                                      const fuse_file_info& fi) {
+  if ((fi.flags & O_ACCMODE) != O_RDONLY) return ErrnoError(EROFS, "read-only view");
+  const OperationContext context = ContextOf(req);
+  if (ino == Namespace::kEventsIno) {
+    absl::StatusOr<std::unique_ptr<Port>> reader = tree_.SubscribeEvents(context, OwnerOf(req));
+    if (!reader.ok()) return reader.status();
+    return FileHandle{
+        .file = std::make_shared<PortFile>(*std::move(reader)), .ino = ino, .leave_event = {}};
+  }
+  absl::StatusOr<std::shared_ptr<Network>> network = tree_.OpenMonitor(ino, context);
+  if (!network.ok()) return network.status();
+  absl::StatusOr<std::unique_ptr<Port>> monitor =
+      (*network)->JoinMonitor(OwnerOf(req), context.now);
+  if (!monitor.ok()) return monitor.status();
+  const NetworkConfig config = (*network)->config();
+  return FileHandle{.file = std::make_shared<PcapFile>(*std::move(monitor), config.mtu,
+                                                       config.link_type),
+                    .ino = ino,
+                    .leave_event = {}};
+}
+
+void FuseFilesystem::SetOpenFlags(fuse_file_info* fi, FileHandle handle) {
+  fi->direct_io = 1;  // One read or write call is one FUSE request: one packet.
+  // lseek: ESPIPE on networks. The event stream accepts (and ignores) seeks, because `head -n`
+  // seeks back after reading from a regular file.
+  fi->nonseekable = handle.ino != Namespace::kEventsIno;
   fi->keep_cache = 0;
-  auto* open = new OpenFile(std::move(file));
+  auto* open = new FileHandle(std::move(handle));
   Track(open);
   fi->fh = reinterpret_cast<uint64_t>(open);
 }
 
 void FuseFilesystem::Open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  absl::StatusOr<std::shared_ptr<PortFile>> file = From(req).OpenPort(req, ino, *fi, true);
+  absl::StatusOr<FileHandle> file = From(req).OpenPort(req, ino, *fi, true);
   if (!file.ok()) return ReplyStatus(req, file.status());
   From(req).SetOpenFlags(fi, *std::move(file));
   if (fuse_reply_open(req, fi) != 0) From(req).ClosePort(fi);  // The opener is gone.
@@ -303,7 +338,7 @@ void FuseFilesystem::Create(fuse_req_t req, fuse_ino_t parent, const char* name,
     attr = self.tree_.Lookup(parent, name, context);  // Lost a race with another creator.
   }
   if (!attr.ok()) return ReplyStatus(req, attr.status());
-  absl::StatusOr<std::shared_ptr<PortFile>> file = self.OpenPort(req, attr->ino, *fi, !created);
+  absl::StatusOr<FileHandle> file = self.OpenPort(req, attr->ino, *fi, !created);
   if (!file.ok()) {
     self.tree_.Forget(attr->ino, 1);
     return ReplyStatus(req, file.status());
@@ -314,16 +349,16 @@ void FuseFilesystem::Create(fuse_req_t req, fuse_ino_t parent, const char* name,
 }
 
 void FuseFilesystem::Read(fuse_req_t req, fuse_ino_t, size_t size, off_t, fuse_file_info* fi) {
-  PortFileOf(fi).Read(req, size, fi->flags & O_NONBLOCK, From(req).parked_);
+  (*reinterpret_cast<FileHandle*>(fi->fh)->file).Read(req, size, fi->flags & O_NONBLOCK, From(req).parked_);
 }
 
 void FuseFilesystem::Write(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t,
                            fuse_file_info* fi) {
-  PortFileOf(fi).Write(req, data, size, fi->flags & O_NONBLOCK, From(req).parked_);
+  (*reinterpret_cast<FileHandle*>(fi->fh)->file).Write(req, data, size, fi->flags & O_NONBLOCK, From(req).parked_);
 }
 
 void FuseFilesystem::Poll(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, fuse_pollhandle* ph) {
-  PortFileOf(fi).Poll(req, ph);
+  (*reinterpret_cast<FileHandle*>(fi->fh)->file).Poll(req, ph);
 }
 
 void FuseFilesystem::Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*,
@@ -333,15 +368,18 @@ void FuseFilesystem::Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*,
     fuse_reply_err(req, ENOTTY);
     return;
   }
-  PortFileOf(fi).Ioctl(req, cmd, in_buf, in_size);
+  (*reinterpret_cast<FileHandle*>(fi->fh)->file).Ioctl(req, cmd, in_buf, in_size);
 }
 
 void FuseFilesystem::Flush(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
 
 void FuseFilesystem::ClosePort(fuse_file_info* fi) {
-  auto* open = reinterpret_cast<OpenFile*>(fi->fh);
+  auto* open = reinterpret_cast<FileHandle*>(fi->fh);
   Untrack(open);
-  delete open;  // The port leaves once no parked read holds it.
+  if (!open->leave_event.empty()) {
+    tree_.PublishEvent(open->ino, "leave", open->leave_event, absl::Now());
+  }
+  delete open;  // The port leaves once no parked request holds it.
 }
 
 void FuseFilesystem::Release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {

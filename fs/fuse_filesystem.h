@@ -74,23 +74,32 @@ class FuseFilesystem {
   static void ListXattr(fuse_req_t req, fuse_ino_t ino, size_t size);
   static void RemoveXattr(fuse_req_t req, fuse_ino_t ino, const char* name);
 
+  // What fi->fh points to.
+  struct FileHandle {
+    std::shared_ptr<OpenFile> file;
+    ino_t ino = 0;
+    std::string leave_event;  // Details of the "leave" event published at close, if any.
+  };
+
   // Joins the network `ino` as a port for `fi->flags`; `check` false skips the permission check
   // (a file just created is opened whatever its mode, as creat(2) does).
-  absl::StatusOr<std::shared_ptr<PortFile>> OpenPort(fuse_req_t req, fuse_ino_t ino,
-                                                     const fuse_file_info& fi, bool check);
-  // Fills `fi` for an open port file.
-  void SetOpenFlags(fuse_file_info* fi, std::shared_ptr<PortFile> file);
+  absl::StatusOr<FileHandle> OpenPort(fuse_req_t req, fuse_ino_t ino, const fuse_file_info& fi,
+                                      bool check);
+  // Opens a virtual file: a monitor under /.pcap or the event stream.
+  absl::StatusOr<FileHandle> OpenVirtual(fuse_req_t req, fuse_ino_t ino,
+                                         const fuse_file_info& fi);
+  // Fills `fi` for an open file.
+  void SetOpenFlags(fuse_file_info* fi, FileHandle handle);
   // Closes the port of `fi` (release, or an open whose opener vanished).
   void ClosePort(fuse_file_info* fi);
 
-  using OpenFile = std::shared_ptr<PortFile>;  // What fi->fh points to.
-  void Track(OpenFile* file);
-  void Untrack(OpenFile* file);
+  void Track(FileHandle* file);
+  void Untrack(FileHandle* file);
 
   Namespace& tree_;
   ParkedRequests parked_;
   absl::Mutex open_mu_;
-  absl::flat_hash_set<OpenFile*> open_ ABSL_GUARDED_BY(open_mu_);
+  absl::flat_hash_set<FileHandle*> open_ ABSL_GUARDED_BY(open_mu_);
 };
 
 }  // namespace ipnfs

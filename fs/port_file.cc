@@ -20,7 +20,7 @@ class FuseReadWaiter final : public ReadWaiter {
  public:
   // A read of `size` bytes, of which the first `header` are a zeroed virtio-net header.
   FuseReadWaiter(fuse_req_t req, size_t size, uint32_t header, ParkedRequests* parked)
-      : ReadWaiter(reinterpret_cast<uintptr_t>(req), size - header),
+      : ReadWaiter(RequestId(req), size - header),
         req_(req),
         header_(header),
         parked_(parked) {}
@@ -52,7 +52,7 @@ class FuseReadWaiter final : public ReadWaiter {
 class FuseSendWaiter final : public SendWaiter {
  public:
   FuseSendWaiter(fuse_req_t req, size_t size, ParkedRequests* parked)
-      : SendWaiter(reinterpret_cast<uintptr_t>(req)), req_(req), size_(size), parked_(parked) {}
+      : SendWaiter(RequestId(req)), req_(req), size_(size), parked_(parked) {}
 
   bool Abandoned() const override { return fuse_req_interrupted(req_); }
 
@@ -72,66 +72,8 @@ class FuseSendWaiter final : public SendWaiter {
   ParkedRequests* parked_;  // Null when the request is never parked.
 };
 
-class FusePollWaiter final : public PollWaiter {
- public:
-  explicit FusePollWaiter(fuse_pollhandle* handle) : handle_(handle) {}
-  ~FusePollWaiter() override { fuse_pollhandle_destroy(handle_); }
-  FusePollWaiter(const FusePollWaiter&) = delete;
-  FusePollWaiter& operator=(const FusePollWaiter&) = delete;
-
-  void Notify() override { fuse_lowlevel_notify_poll(handle_); }
-
- private:
-  fuse_pollhandle* handle_;
-};
-
-void OnInterrupt(fuse_req_t req, void* data) {
-  static_cast<ParkedRequests*>(data)->Interrupt(req);
-}
 
 }  // namespace
-
-void ParkedRequests::Add(fuse_req_t req, std::shared_ptr<PortFile> file) {
-  absl::MutexLock lock(&mu_);
-  requests_.emplace(req, std::move(file));
-}
-
-void ParkedRequests::Remove(fuse_req_t req) {
-  std::shared_ptr<PortFile> file;  // Released after the lock.
-  absl::MutexLock lock(&mu_);
-  auto it = requests_.find(req);
-  if (it == requests_.end()) return;
-  file = std::move(it->second);
-  requests_.erase(it);
-}
-
-void ParkedRequests::Interrupt(fuse_req_t req) {
-  std::shared_ptr<PortFile> file;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = requests_.find(req);
-    if (it == requests_.end()) return;
-    file = it->second;  // Keeps the port alive even if the request completes meanwhile.
-  }
-  IPN_LOG(DEBUG) << "request interrupted on port " << file->port().id();
-  file->port().Cancel(reinterpret_cast<uintptr_t>(req));
-}
-
-void ParkedRequests::CancelAll(int error_number) {
-  std::vector<std::shared_ptr<PortFile>> files;
-  {
-    absl::MutexLock lock(&mu_);
-    for (const auto& [req, file] : requests_) files.push_back(file);
-  }
-  for (const auto& file : files) file->port().CancelAll(error_number);
-}
-
-void PortFile::Register(fuse_req_t req, ParkedRequests& parked) {
-  // Once the core can see the waiter, another thread may answer (and free) the request at any
-  // moment: register first. An interrupt that already arrived makes Abandoned() true.
-  parked.Add(req, shared_from_this());
-  fuse_req_interrupt_func(req, &OnInterrupt, &parked);
-}
 
 void PortFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) {
   const uint32_t header = vnet_header_.load(std::memory_order_relaxed);

@@ -1,0 +1,79 @@
+// OpenFile: what an open file of the mount is to the FUSE layer (a network port, a capture
+// monitor), and ParkedRequests, the registry that lets interrupts reach requests parked on one.
+//
+// Files are shared (std::shared_ptr): by the kernel's file handle and by every request parked on
+// them, so a file outlives an interrupt that races with its release. Thread-safe; called from
+// libfuse worker threads.
+#ifndef IPNFS_FS_OPEN_FILE_H_
+#define IPNFS_FS_OPEN_FILE_H_
+
+#include <fuse3/fuse_lowlevel.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "core/waiters.h"
+
+namespace ipnfs {
+
+class ParkedRequests;
+
+class OpenFile : public std::enable_shared_from_this<OpenFile> {
+ public:
+  virtual ~OpenFile() = default;
+
+  // Each handler replies to `req` exactly once, now or later.
+  virtual void Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) = 0;
+  virtual void Write(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+                     ParkedRequests& parked) = 0;
+  virtual void Poll(fuse_req_t req, fuse_pollhandle* handle) = 0;
+  virtual void Ioctl(fuse_req_t req, unsigned int cmd, const void* in, size_t in_size) = 0;
+
+  // Fails the parked request `id` with EINTR, if it is still parked.
+  virtual void Cancel(uint64_t id) = 0;
+  // Fails every parked request with `error_number`.
+  virtual void CancelAll(int error_number) = 0;
+
+ protected:
+  // Makes `req` reachable by interrupts before anything can answer (and free) it.
+  void Register(fuse_req_t req, ParkedRequests& parked);
+};
+
+// The requests that may be parked, by request, so that an interrupt can find their file.
+class ParkedRequests {
+ public:
+  void Add(fuse_req_t req, std::shared_ptr<OpenFile> file);
+  void Remove(fuse_req_t req);
+  // Cancels `req` (EINTR) if it is still parked.
+  void Interrupt(fuse_req_t req);
+  // Fails every parked request with `error_number` (at unmount, so none is left unanswered).
+  void CancelAll(int error_number);
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_map<fuse_req_t, std::shared_ptr<OpenFile>> requests_ ABSL_GUARDED_BY(mu_);
+};
+
+// A poll handle given to the core: notified once, then destroyed.
+class FusePollWaiter final : public PollWaiter {
+ public:
+  explicit FusePollWaiter(fuse_pollhandle* handle) : handle_(handle) {}
+  ~FusePollWaiter() override { fuse_pollhandle_destroy(handle_); }
+  FusePollWaiter(const FusePollWaiter&) = delete;
+  FusePollWaiter& operator=(const FusePollWaiter&) = delete;
+
+  void Notify() override { fuse_lowlevel_notify_poll(handle_); }
+
+ private:
+  fuse_pollhandle* handle_;
+};
+
+// The id a parked request is known by in the core.
+inline uint64_t RequestId(fuse_req_t req) { return reinterpret_cast<uintptr_t>(req); }
+
+}  // namespace ipnfs
+
+#endif  // IPNFS_FS_OPEN_FILE_H_
