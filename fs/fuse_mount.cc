@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <climits>
 #include <cstdlib>
 #include <fstream>
@@ -108,6 +109,8 @@ absl::Status FuseMount::Run() {
   fuse_loop_cfg_set_max_threads(config, max_threads_);
   const int result = fuse_session_loop_mt(session_, config);
   fuse_loop_cfg_destroy(config);
+  // Shutting down already: further signals must not kill the process before it unmounts.
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) std::signal(signal, SIG_IGN);
   // libfuse reports the signal that ended the loop as a positive number: a clean stop.
   if (result < 0) return ErrnoError(-result, "FUSE session failed");
   return absl::OkStatus();
