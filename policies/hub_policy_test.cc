@@ -3,8 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "policies/policy_registry.h"
-
 namespace ipnfs {
 namespace {
 
@@ -65,15 +63,6 @@ TEST(HubPolicy, LeavingAnUnknownPortChangesNothing) {
   hub.Join(1, PortMode::kReceive);
   hub.Leave(42);
   EXPECT_THAT(RouteFrom(hub, 2), ElementsAre(1));
-}
-
-TEST(PolicyRegistry, CreatesHubByNameAndRejectsUnknownNames) {
-  auto hub = CreatePolicy("hub");
-  ASSERT_TRUE(hub.ok());
-  EXPECT_EQ((*hub)->name(), "hub");
-  EXPECT_EQ(CreatePolicy("nonsense").status().code(), absl::StatusCode::kInvalidArgument);
-  ASSERT_FALSE(Policies().empty());
-  EXPECT_EQ(Policies()[0].name, "hub");
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "policies/policy_registry.h"
 
 #include "absl/strings/str_cat.h"
+#include "policies/anycast_policy.h"
 #include "policies/hub_policy.h"
+#include "policies/switch_policy.h"
 
 namespace ipnfs {
 namespace {
@@ -13,6 +15,10 @@ std::unique_ptr<Policy> Make() {
 
 constexpr PolicyInfo kPolicies[] = {
     {"hub", "every packet to every other receiving port", &Make<HubPolicy>},
+    {"switch", "learning Ethernet switch: frames to the port of their destination MAC, per VLAN",
+     &Make<SwitchPolicy>},
+    {"anycast", "every packet to one other receiving port with room, in turn",
+     &Make<AnycastPolicy>},
 };
 
 }  // namespace
