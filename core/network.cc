@@ -35,6 +35,7 @@ class Network::Completions {
   Completions& operator=(const Completions&) = delete;
   ~Completions() {
     for (auto& [waiter, packet] : reads_) waiter->Complete(*packet);
+    for (auto& [waiter, packets] : batches_) waiter->CompleteFrames(std::move(packets));
     for (auto& [waiter, error_number] : read_failures_) waiter->Fail(error_number);
     for (auto& waiter : sends_) waiter->Complete();
     for (auto& [waiter, error_number] : send_failures_) waiter->Fail(error_number);
@@ -43,6 +44,9 @@ class Network::Completions {
 
   void Complete(std::unique_ptr<ReadWaiter> waiter, PacketRef packet) {
     reads_.emplace_back(std::move(waiter), std::move(packet));
+  }
+  void Complete(std::unique_ptr<ReadWaiter> waiter, std::vector<PacketRef> packets) {
+    batches_.emplace_back(std::move(waiter), std::move(packets));
   }
   void Fail(std::unique_ptr<ReadWaiter> waiter, int error_number) {
     read_failures_.emplace_back(std::move(waiter), error_number);
@@ -55,6 +59,7 @@ class Network::Completions {
 
  private:
   std::vector<std::pair<std::unique_ptr<ReadWaiter>, PacketRef>> reads_;
+  std::vector<std::pair<std::unique_ptr<ReadWaiter>, std::vector<PacketRef>>> batches_;
   std::vector<std::pair<std::unique_ptr<ReadWaiter>, int>> read_failures_;
   std::vector<std::unique_ptr<SendWaiter>> sends_;
   std::vector<std::pair<std::unique_ptr<SendWaiter>, int>> send_failures_;
@@ -293,6 +298,18 @@ void Network::Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonbl
   const absl::Time now = absl::Now();
   if (!Receives(port.mode())) {
     done.Fail(std::move(waiter), EBADF);
+  } else if (waiter->framed() && !port.queue_.empty()) {
+    std::vector<PacketRef> packets;
+    size_t used = 0;
+    while (const Packet* next = port.queue_.Front()) {
+      const size_t frame = ReadWaiter::kFrameHeaderBytes + next->size();
+      if (!packets.empty() && used + frame > waiter->max_bytes()) break;
+      used += frame;
+      packets.push_back(port.queue_.Pop());
+      CountReceivedLocked(port, *packets.back(), waiter->max_bytes(), now);
+    }
+    done.Complete(std::move(waiter), std::move(packets));
+    if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
   } else if (PacketRef packet = port.queue_.Pop()) {
     CountReceivedLocked(port, *packet, waiter->max_bytes(), now);
     done.Complete(std::move(waiter), std::move(packet));

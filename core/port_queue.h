@@ -22,6 +22,9 @@ class PortQueue {
   // Removes and returns the oldest packet, or nullptr when empty.
   PacketRef Pop();
 
+  // The oldest packet, or nullptr when empty.
+  const Packet* Front() const { return packets_.empty() ? nullptr : packets_.front().get(); }
+
   // Changes the capacity (at least 1); packets already queued beyond it stay queued.
   void set_capacity(size_t capacity);
 

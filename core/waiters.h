@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/packet.h"
 
@@ -29,6 +30,13 @@ class ReadWaiter {
 
   // Delivers the first max_bytes() bytes of `packet`.
   virtual void Complete(const Packet& packet) = 0;
+
+  // A framed reader takes, in one completion, the oldest queued packet and every following one
+  // whose frame (kFrameHeaderBytes + packet size) still fits in max_bytes() with those before it.
+  static constexpr size_t kFrameHeaderBytes = 2;  // vde_plug's 2-byte big-endian length.
+  virtual bool framed() const { return false; }
+  // Delivers `packets` (at least one) as frames. Only called when framed().
+  virtual void CompleteFrames(std::vector<PacketRef> packets) { Complete(*packets.front()); }
 
   // Ends the request with `error_number` (EAGAIN, EINTR, ...).
   virtual void Fail(int error_number) = 0;

@@ -3,13 +3,16 @@
 #include <poll.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "absl/time/clock.h"
 #include "core/errno_status.h"
 #include "core/log.h"
 #include "core/network.h"
+#include "fs/ipnfs_ioctl.h"
 #include "fs/tun_ioctl.h"
 
 namespace ipnfs {
@@ -48,6 +51,53 @@ class FuseReadWaiter final : public ReadWaiter {
   ParkedRequests* parked_;  // Null when the request is never parked.
 };
 
+// A framed read: every packet preceded by its 2-byte big-endian length.
+class FramedReadWaiter final : public ReadWaiter {
+ public:
+  FramedReadWaiter(fuse_req_t req, size_t size, ParkedRequests* parked)
+      : ReadWaiter(RequestId(req), size), req_(req), parked_(parked) {}
+
+  bool Abandoned() const override { return fuse_req_interrupted(req_); }
+  bool framed() const override { return true; }
+
+  void Complete(const Packet& packet) override {
+    const PacketRef* none = nullptr;
+    Reply(absl::MakeSpan(none, 0), &packet);
+  }
+  void CompleteFrames(std::vector<PacketRef> packets) override { Reply(packets, nullptr); }
+
+  void Fail(int error_number) override {
+    if (parked_ != nullptr) parked_->Remove(req_);
+    fuse_reply_err(req_, error_number);
+  }
+
+ private:
+  static constexpr size_t kMaxFrame = 65535;
+
+  // Replies with `packets`, or with `single` when given.
+  void Reply(absl::Span<const PacketRef> packets, const Packet* single) {
+    if (parked_ != nullptr) parked_->Remove(req_);
+    const size_t count = single != nullptr ? 1 : packets.size();
+    std::vector<uint8_t> headers(2 * count);
+    std::vector<iovec> iov(2 * count);
+    size_t room = max_bytes();
+    for (size_t i = 0; i < count; ++i) {
+      const Packet& packet = single != nullptr ? *single : *packets[i];
+      const size_t length =
+          std::min({packet.size(), kMaxFrame, room > kFrameHeaderBytes ? room - 2 : size_t{0}});
+      headers[2 * i] = static_cast<uint8_t>(length >> 8);
+      headers[2 * i + 1] = static_cast<uint8_t>(length);
+      iov[2 * i] = {.iov_base = &headers[2 * i], .iov_len = 2};
+      iov[2 * i + 1] = {.iov_base = const_cast<uint8_t*>(packet.bytes().data()), .iov_len = length};
+      room -= std::min(room, 2 + length);
+    }
+    fuse_reply_iov(req_, iov.data(), static_cast<int>(iov.size()));
+  }
+
+  fuse_req_t req_;
+  ParkedRequests* parked_;
+};
+
 // A write request handed to the core; replies exactly once.
 class FuseSendWaiter final : public SendWaiter {
  public:
@@ -76,6 +126,19 @@ class FuseSendWaiter final : public SendWaiter {
 }  // namespace
 
 void PortFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) {
+  if (framed_.load(std::memory_order_relaxed)) {
+    if (size <= ReadWaiter::kFrameHeaderBytes) {
+      fuse_reply_err(req, EINVAL);
+      return;
+    }
+    if (nonblocking) {
+      port_->Receive(std::make_unique<FramedReadWaiter>(req, size, nullptr), true);
+      return;
+    }
+    Register(req, parked);
+    port_->Receive(std::make_unique<FramedReadWaiter>(req, size, &parked), false);
+    return;
+  }
   const uint32_t header = vnet_header_.load(std::memory_order_relaxed);
   if (size <= header) {
     fuse_reply_err(req, EINVAL);  // No room for a packet after the virtio-net header.
@@ -91,6 +154,10 @@ void PortFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequest
 
 void PortFile::Write(fuse_req_t req, const char* data, size_t size, bool nonblocking,
                      ParkedRequests& parked) {
+  if (framed_.load(std::memory_order_relaxed)) {
+    WriteFrames(req, data, size);
+    return;
+  }
   const uint32_t header = vnet_header_.load(std::memory_order_relaxed);
   if (size < header) {
     fuse_reply_err(req, EINVAL);  // Shorter than the virtio-net header it must start with.
@@ -108,7 +175,47 @@ void PortFile::Write(fuse_req_t req, const char* data, size_t size, bool nonbloc
   port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, &parked), false);
 }
 
+void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(data);
+  // Check every frame first: a malformed buffer sends nothing.
+  size_t offset = 0;
+  while (offset < size) {
+    if (size - offset < ReadWaiter::kFrameHeaderBytes) break;
+    offset += ReadWaiter::kFrameHeaderBytes + (size_t{bytes[offset]} << 8 | bytes[offset + 1]);
+  }
+  if (offset != size) {
+    fuse_reply_err(req, EINVAL);
+    return;
+  }
+  const absl::Time now = absl::Now();
+  size_t sent = 0;
+  while (sent < size) {
+    const size_t length = size_t{bytes[sent]} << 8 | bytes[sent + 1];
+    absl::Status status = port_->Send({bytes + sent + 2, length}, now);
+    if (!status.ok()) {
+      if (sent == 0) {
+        fuse_reply_err(req, StatusToErrno(status));
+        return;
+      }
+      break;  // Report the frames that went.
+    }
+    sent += 2 + length;
+  }
+  fuse_reply_write(req, sent);
+}
+
 void PortFile::Ioctl(fuse_req_t req, unsigned int cmd, const void* in, size_t in_size) {
+  if (cmd == IPNFS_IOC_FRAMED) {
+    int on = 0;
+    if (in_size < sizeof(on)) {
+      fuse_reply_err(req, EINVAL);
+      return;
+    }
+    std::memcpy(&on, in, sizeof(on));
+    framed_.store(on != 0);
+    fuse_reply_ioctl(req, 0, nullptr, 0);
+    return;
+  }
   uint32_t header = vnet_header_.load();
   const IoctlReply reply =
       HandleTunIoctl(cmd, {static_cast<const uint8_t*>(in), in_size}, &header);

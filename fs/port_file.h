@@ -36,8 +36,13 @@ class PortFile final : public OpenFile {
 
  private:
   std::unique_ptr<Port> port_;
+  // Sends each frame of a framed write; replies with the bytes of the frames sent.
+  void WriteFrames(fuse_req_t req, const char* data, size_t size);
+
   // Virtio-net header length (TUNSETVNETHDRSZ): zeros prepended to reads, stripped from writes.
   std::atomic<uint32_t> vnet_header_{0};
+  // Framed I/O (IPNFS_IOC_FRAMED).
+  std::atomic<bool> framed_{false};
 };
 
 }  // namespace ipnfs
