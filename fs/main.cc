@@ -27,6 +27,7 @@
 #include "fs/fuse_filesystem.h"
 #include "fs/fuse_mount.h"
 #include "fs/ticker.h"
+#include "tap/tap_backend.h"
 
 ABSL_FLAG(bool, foreground, true, "Stay in the foreground (false: detach once mounted).");
 ABSL_FLAG(std::string, state, "",
@@ -124,7 +125,16 @@ int Main(int argc, char** argv) {
   tree_options.root_mode = root_mode;
   tree_options.root_uid = geteuid();
   tree_options.root_gid = getegid();
+  // Declared before the namespace so that it outlives it; destroying it deletes the taps.
+  std::unique_ptr<TapBackend> taps;
+  if (absl::StatusOr<std::unique_ptr<TapBackend>> backend = TapBackend::Create(); backend.ok()) {
+    taps = *std::move(backend);
+  } else {
+    IPN_LOG(WARNING) << "no tap backend (user.ipn.tap and user.ipn.grab are unavailable): "
+                     << backend.status().message();
+  }
   Namespace tree(tree_options, absl::Now());
+  if (taps) tree.SetInterfaceBackend(taps.get());
   std::unique_ptr<StateFile> state;
   if (absl::GetFlag(FLAGS_state) != "none") {
     absl::StatusOr<std::unique_ptr<StateFile>> restored =

@@ -10,11 +10,13 @@ group="${1:-build}"
 
 build_pkgs=(
   bazel-bootstrap bazel-rules-java g++ pkg-config
-  libfuse3-dev fuse3 liburing-dev libabsl-dev libgtest-dev libgmock-dev
+  libfuse3-dev fuse3 liburing-dev libabsl-dev libgtest-dev libgmock-dev libvdeplug-dev
 )
 test_pkgs=(
   "${build_pkgs[@]}"
-  attr util-linux procps python3 psmisc iproute2 tcpdump
+  attr util-linux procps python3 psmisc iproute2 tcpdump iputils-ping tshark iperf3
+  qemu-system-x86 ipxe-qemu dnsmasq-base vde2 vdeplug vdens
+  clang libclang-rt-14-dev
 )
 
 case "$group" in

@@ -1,0 +1,55 @@
+#include "tap/ring.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "core/errno_status.h"
+#include "core/log.h"
+
+namespace ipnfs {
+
+absl::StatusOr<std::unique_ptr<Ring>> Ring::Create(unsigned entries) {
+  std::unique_ptr<Ring> ring(new Ring());
+  io_uring_params params{};
+  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+  int result = io_uring_queue_init_params(entries, &ring->ring_, &params);
+  if (result == -EINVAL) {  // A kernel older than 6.0 does not know every flag above.
+    params = io_uring_params{};
+    result = io_uring_queue_init_params(entries, &ring->ring_, &params);
+  }
+  if (result < 0) {
+    return ErrnoError(-result, absl::StrCat("io_uring_queue_init: ", strerror(-result)));
+  }
+  ring->owner_ = std::this_thread::get_id();
+  return ring;
+}
+
+Ring::~Ring() {
+  if (owner_ != std::thread::id()) io_uring_queue_exit(&ring_);
+}
+
+void Ring::CheckOwner() const {
+  IPN_CHECK(std::this_thread::get_id() == owner_) << "io_uring used off its owning thread";
+}
+
+io_uring_sqe* Ring::GetSqe() {
+  CheckOwner();
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  while (sqe == nullptr) {
+    const int submitted = io_uring_submit(&ring_);
+    IPN_CHECK(submitted >= 0 || submitted == -EINTR || submitted == -EAGAIN)
+        << "io_uring_submit: " << strerror(-submitted);
+    sqe = io_uring_get_sqe(&ring_);
+  }
+  return sqe;
+}
+
+void Ring::SubmitAndWait() {
+  CheckOwner();
+  const int result = io_uring_submit_and_wait(&ring_, 1);
+  IPN_CHECK(result >= 0 || result == -EINTR || result == -EAGAIN || result == -EBUSY)
+      << "io_uring_submit_and_wait: " << strerror(-result);
+}
+
+}  // namespace ipnfs
