@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
@@ -285,7 +286,20 @@ void Namespace::Tick(absl::Time now) {
       if (std::shared_ptr<Network> network = weak.lock()) networks.push_back(std::move(network));
     }
   }
-  for (const auto& network : networks) network->Tick(now);
+  absl::flat_hash_map<const Network*, std::vector<PolicyEvent>> events;
+  for (const auto& network : networks) {
+    network->Tick(now);
+    std::vector<PolicyEvent> taken = network->TakeEvents();
+    if (!taken.empty()) events.emplace(network.get(), std::move(taken));
+  }
+  if (events.empty() || !events_.HasReaders()) return;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [ino, node] : nodes_) {
+    if (!node->network) continue;
+    auto it = events.find(node->network.get());
+    if (it == events.end()) continue;
+    for (const PolicyEvent& event : it->second) PublishLocked(*node, event.kind, event.details, now);
+  }
 }
 
 }  // namespace ipnfs

@@ -154,6 +154,24 @@ void Network::Tick(absl::Time now) {
   absl::MutexLock lock(&mu_);
   policy_->Tick(now);
   if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
+  constexpr size_t kMaxEvents = 256;
+  for (PolicyEvent& event : policy_->TakeEvents()) {
+    if (events_.size() < kMaxEvents) events_.push_back(std::move(event));
+  }
+  const uint64_t drops = stats_.drops_queue_full;
+  if (drops != drops_reported_ && now - drops_reported_at_ >= absl::Seconds(1)) {
+    events_.push_back(
+        PolicyEvent{.kind = "drop-burst", .details = absl::StrCat("dropped=", drops - drops_reported_)});
+    drops_reported_ = drops;
+    drops_reported_at_ = now;
+  }
+}
+
+std::vector<PolicyEvent> Network::TakeEvents() {
+  absl::MutexLock lock(&mu_);
+  std::vector<PolicyEvent> taken;
+  taken.swap(events_);
+  return taken;
 }
 
 bool Network::HoldsBackLocked(const Port& port, absl::Time now) const {

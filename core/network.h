@@ -70,8 +70,14 @@ class Network : public std::enable_shared_from_this<Network> {
   // Replaces the policy; joined ports join the new one, queued packets stay queued.
   void SetPolicy(std::unique_ptr<Policy> policy);
 
-  // Lets time-based state move on: stalled receivers release waiting senders.
+  // Lets time-based state move on: stalled receivers release waiting senders, the policy ages
+  // its state, and drops since the last report become a "drop-burst" event (one a second at
+  // most).
   void Tick(absl::Time now);
+
+  // The events gathered by Tick since the last call: the policy's (e.g. "mac-move") and
+  // "drop-burst" ("dropped=N").
+  std::vector<PolicyEvent> TakeEvents();
 
   NetworkStats stats() const;
   NetworkConfig config() const;
@@ -131,6 +137,9 @@ class Network : public std::enable_shared_from_this<Network> {
   NetworkStats stats_ ABSL_GUARDED_BY(mu_);
   absl::Time last_send_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::deque<BlockedSend> blocked_ ABSL_GUARDED_BY(mu_);
+  std::vector<PolicyEvent> events_ ABSL_GUARDED_BY(mu_);
+  uint64_t drops_reported_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time drops_reported_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::vector<PortId> destinations_ ABSL_GUARDED_BY(mu_);  // Scratch space for Route.
 };
 

@@ -53,6 +53,13 @@ struct PolicyCounter {
   uint64_t value = 0;
 };
 
+// Something users may want to hear about, e.g. {"mac-move", "mac=02:00:00:00:00:01 vlan=0
+// from=3 to=5"}: shown in /.events.
+struct PolicyEvent {
+  std::string kind;
+  std::string details;
+};
+
 class Policy {
  public:
   virtual ~Policy() = default;
@@ -80,6 +87,9 @@ class Policy {
 
   // The policy's own counters, in a fixed order.
   virtual std::vector<PolicyCounter> Counters() const { return {}; }
+
+  // The events since the last call, oldest first. A policy keeps only a bounded number.
+  virtual std::vector<PolicyEvent> TakeEvents() { return {}; }
 
   // Names of the read-only attributes this policy offers (without "user.ipn."), e.g. "mactable",
   // and their text at `now`. NotFound for a name it does not offer.

@@ -1,5 +1,7 @@
 #include "policies/switch_policy.h"
 
+#include "absl/strings/str_cat.h"
+
 #include <algorithm>
 #include <optional>
 
@@ -22,7 +24,20 @@ bool SwitchPolicy::IsReceiver(PortId port) const {
 
 void SwitchPolicy::LearnSource(PortId ingress, const EthernetFrame& frame, absl::Time now) {
   if (!frame.source().IsValidUnicast() || !IsReceiver(ingress)) return;
-  table_.Learn(frame.source(), frame.vlan(), ingress, now);
+  const std::optional<PortId> before = table_.Lookup(frame.source(), frame.vlan(), now);
+  if (table_.Learn(frame.source(), frame.vlan(), ingress, now) == MacTable::Learned::kMoved &&
+      before.has_value() && events_.size() < kMaxEvents) {
+    events_.push_back(PolicyEvent{
+        .kind = "mac-move",
+        .details = absl::StrCat("mac=", frame.source().ToString(), " vlan=", frame.vlan(),
+                                " from=", *before, " to=", ingress)});
+  }
+}
+
+std::vector<PolicyEvent> SwitchPolicy::TakeEvents() {
+  std::vector<PolicyEvent> taken;
+  taken.swap(events_);
+  return taken;
 }
 
 void SwitchPolicy::Flood(PortId ingress, std::vector<PortId>* destinations) const {

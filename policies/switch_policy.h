@@ -45,6 +45,10 @@ class SwitchPolicy final : public Policy {
   std::vector<PolicyCounter> Counters() const override;
   std::vector<absl::string_view> ReadOnlyAttributes() const override;
   absl::StatusOr<std::string> ReadAttribute(absl::string_view name, absl::Time now) const override;
+  // "mac-move" events, at most kMaxEvents between calls (later ones are only counted).
+  std::vector<PolicyEvent> TakeEvents() override;
+
+  static constexpr size_t kMaxEvents = 64;
 
  private:
   bool IsReceiver(PortId port) const;
@@ -57,6 +61,7 @@ class SwitchPolicy final : public Policy {
   uint64_t frames_flooded_ = 0;
   uint64_t frames_filtered_ = 0;
   uint64_t frames_invalid_ = 0;
+  std::vector<PolicyEvent> events_;
 };
 
 }  // namespace ipnfs

@@ -179,6 +179,25 @@ TEST_F(SwitchPolicyTest, AMacSeenOnAnotherPortMovesThereAndTheMoveIsCounted) {
   EXPECT_EQ(Counter("mac_entries"), 2u);
 }
 
+TEST_F(SwitchPolicyTest, AMacMoveIsReportedOnceAsAnEventWithBothPorts) {
+  Send(1, FrameBuilder().From(kA).Build());
+  Send(1, FrameBuilder().From(kA).Build());
+  EXPECT_TRUE(policy_.TakeEvents().empty());
+  Send(2, FrameBuilder().From(kA).Build());
+  std::vector<PolicyEvent> events = policy_.TakeEvents();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, "mac-move");
+  EXPECT_EQ(events[0].details, "mac=" + kA.ToString() + " vlan=0 from=1 to=2");
+  EXPECT_TRUE(policy_.TakeEvents().empty());
+}
+
+TEST_F(SwitchPolicyTest, KeepsAtMostABoundedNumberOfEvents) {
+  for (size_t i = 0; i < SwitchPolicy::kMaxEvents + 10; ++i) {
+    Send(1 + i % 2, FrameBuilder().From(kA).Build());
+  }
+  EXPECT_EQ(policy_.TakeEvents().size(), SwitchPolicy::kMaxEvents);
+}
+
 TEST_F(SwitchPolicyTest, NeverLearnsBroadcastMulticastOrAllZeroSources) {
   for (const MacAddress& source : {MacAddress::Broadcast(), kMulticast, MacAddress()}) {
     Send(1, FrameBuilder().From(source).To(kB).Build());
