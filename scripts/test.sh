@@ -109,6 +109,27 @@ while read -r label; do
   total_failed=$((total_failed + failed))
 done <<<"$targets"
 
+# Checks that are not Bazel tests, each counted as one test: the switch fuzzer for a bounded
+# number of runs, and the benchmark's smoke mode (every path still delivers). IPNFS_SKIP_EXTRA=1
+# skips them.
+run_check() {
+  local name="$1"; shift
+  local log
+  log="$(mktemp -t "ipnfs-$name.XXXXXX.log")"
+  if timeout 900 "$@" >"$log" 2>&1; then
+    printf '%-50s %-16s 1 passed, 0 failed\n' "check:$name" PASSED
+    total_passed=$((total_passed + 1))
+  else
+    printf '%-50s %-16s 0 passed, 1 failed (see %s)\n' "check:$name" FAILED "$log"
+    tail -n 20 "$log" | sed 's/^/    /'
+    total_failed=$((total_failed + 1))
+  fi
+}
+if [[ "${IPNFS_SKIP_EXTRA:-0}" != 1 && "$*" != *--config=asan* ]]; then
+  run_check fuzz_switch bash scripts/fuzz.sh 50000
+  [[ ! -f scripts/bench.sh ]] || run_check bench_smoke bash scripts/bench.sh --smoke
+fi
+
 if ((query_rc != 0)); then
   echo "bazel query 'tests(//...)' failed (exit $query_rc): some test targets may be missing"
   total_failed=$((total_failed + 1))
