@@ -29,7 +29,7 @@ constexpr uid_t kAlice = 1000;
 constexpr gid_t kAliceGroup = 1000;
 constexpr uid_t kBob = 1001;
 constexpr gid_t kBobGroup = 1001;
-constexpr gid_t kStaff = 50;     // Alice is a supplementary member.
+constexpr gid_t kStaff = 50;      // Alice is a supplementary member.
 constexpr gid_t kOutsiders = 60;  // Nobody in these tests is a member.
 
 OperationContext Root(absl::Time now = kStart) { return {Credentials{0, 0, {}}, now}; }
@@ -78,13 +78,13 @@ class NamespaceTest : public ::testing::Test {
  protected:
   // Creates `name` in `parent` and returns its inode, failing the test if that is refused.
   ino_t NewNetwork(ino_t parent, const std::string& name, mode_t mode,
-                const OperationContext& context) {
+                   const OperationContext& context) {
     absl::StatusOr<Attributes> made = ns_.MakeNetwork(parent, name, mode, context);
     EXPECT_TRUE(made.ok()) << made.status();
     return made.ok() ? made->ino : 0;
   }
   ino_t NewDirectory(ino_t parent, const std::string& name, mode_t mode,
-                  const OperationContext& context) {
+                     const OperationContext& context) {
     absl::StatusOr<Attributes> made = ns_.MakeDirectory(parent, name, mode, context);
     EXPECT_TRUE(made.ok()) << made.status();
     return made.ok() ? made->ino : 0;
@@ -94,7 +94,8 @@ class NamespaceTest : public ::testing::Test {
     EXPECT_TRUE(attr.ok()) << attr.status();
     return attr.ok() ? *attr : Attributes{};
   }
-  // The inode `name` in `parent` refers to (as root, which may search anything), or 0.
+  // The inode `name` in `parent` refers to (as root, which may search anything), or 0. Like any
+  // Lookup, it counts one kernel lookup on what it finds.
   ino_t InodeOf(ino_t parent, const std::string& name) {
     absl::StatusOr<Attributes> found = ns_.Lookup(parent, name, Root());
     return found.ok() ? found->ino : 0;
@@ -225,7 +226,7 @@ TEST_F(NamespaceTest, ReadLinkOfANetworkFailsWithEinval) {
 
 TEST_F(NamespaceTest, UnlinkedNetworkLivesUntilTheKernelForgetsItsLookups) {
   const ino_t lan = NewNetwork(kRoot, "lan", 0644, Alice());  // Counts one lookup.
-  ASSERT_TRUE(ns_.Lookup(kRoot, "lan", Alice()).ok());     // And a second.
+  ASSERT_TRUE(ns_.Lookup(kRoot, "lan", Alice()).ok());        // And a second.
 
   ASSERT_TRUE(ns_.Unlink(kRoot, "lan", Alice()).ok());
   EXPECT_EQ(LookupErrno(kRoot, "lan"), ENOENT);
@@ -272,8 +273,7 @@ TEST_F(NamespaceTest, JoinedPortsKeepWorkingAfterTheNetworkIsUnlinkedAndForgotte
 TEST_F(NamespaceTest, NetworkMtimeFollowsTheLastPacketSent) {
   const ino_t lan = NewNetwork(kRoot, "lan", 0644, Alice());
   ASSERT_EQ(Attr(lan).mtime, kStart);
-  absl::StatusOr<std::shared_ptr<Network>> network =
-      ns_.OpenNetwork(lan, kMayWrite, Alice());
+  absl::StatusOr<std::shared_ptr<Network>> network = ns_.OpenNetwork(lan, kMayWrite, Alice());
   ASSERT_TRUE(network.ok()) << network.status();
   absl::StatusOr<std::unique_ptr<Port>> port =
       (*network)->Join(PortMode::kSend, PortOwner{}, kStart);
@@ -555,8 +555,7 @@ TEST_F(NamespaceTest, TruncatingANetworkToZeroIsAcceptedAndToMoreIsEinval) {
 TEST_F(NamespaceTest, TouchByANonOwnerWithWritePermissionSetsTheTimesToNow) {
   const ino_t lan = NewNetwork(kRoot, "lan", 0666, Alice());
 
-  absl::StatusOr<Attributes> touched =
-      ns_.SetAttributes(lan, Touch(), Bob(kLater));
+  absl::StatusOr<Attributes> touched = ns_.SetAttributes(lan, Touch(), Bob(kLater));
 
   ASSERT_TRUE(touched.ok()) << touched.status();
   EXPECT_EQ(Attr(lan).atime, kLater);
@@ -566,10 +565,7 @@ TEST_F(NamespaceTest, TouchByANonOwnerWithWritePermissionSetsTheTimesToNow) {
 TEST_F(NamespaceTest, TouchByANonOwnerWithoutWritePermissionIsRefused) {
   const ino_t lan = NewNetwork(kRoot, "lan", 0644, Alice());
 
-  EXPECT_EQ(StatusToErrno(
-                ns_.SetAttributes(lan, Touch(), Bob(kLater))
-                    .status()),
-            EACCES);
+  EXPECT_EQ(StatusToErrno(ns_.SetAttributes(lan, Touch(), Bob(kLater)).status()), EACCES);
   EXPECT_EQ(Attr(lan).mtime, kStart);
 }
 

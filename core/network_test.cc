@@ -606,9 +606,9 @@ TEST(Network, ReadIsCompletedWithTheNetworkUnlocked) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(std::make_unique<FakeReadWaiter>(1, kBigBuffer, read, Reader::kWaiting,
-                                                     network),
-                    /*nonblocking=*/false);
+  receiver->Receive(
+      std::make_unique<FakeReadWaiter>(1, kBigBuffer, read, Reader::kWaiting, network),
+      /*nonblocking=*/false);
 
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
 
@@ -636,8 +636,7 @@ TEST(Network, JoinBeyondMaxPortsFailsWithEusersUntilAPortLeaves) {
   auto first = JoinAs(*network, PortMode::kSend);
   auto second = JoinAs(*network, PortMode::kReceive);
 
-  EXPECT_EQ(StatusToErrno(network->Join(PortMode::kReceive, PortOwner{}, kStart).status()),
-            EUSERS);
+  EXPECT_EQ(StatusToErrno(network->Join(PortMode::kReceive, PortOwner{}, kStart).status()), EUSERS);
 
   second.reset();
   EXPECT_TRUE(network->Join(PortMode::kReceive, PortOwner{}, kStart).ok());
@@ -731,8 +730,7 @@ TEST(Network, ParkedSendsFromOneSenderAllGoInOrderAsTheReceiverReads) {
 
 TEST(Network, StalledReceiverDoesNotHoldBackSenders) {
   const absl::Time now = absl::Now();
-  auto network =
-      NewHub(Config(Flow::kBlock, /*qlen=*/1, /*mtu=*/1500, /*stall=*/absl::Seconds(1)));
+  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1, /*mtu=*/1500, /*stall=*/absl::Seconds(1)));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto stalled = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());

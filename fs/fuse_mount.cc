@@ -80,6 +80,7 @@ absl::StatusOr<std::unique_ptr<FuseMount>> FuseMount::Create(const MountOptions&
   for (std::string& arg : argv_storage) argv.push_back(arg.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   fuse_session* session = fuse_session_new(&args, &ops, sizeof(ops), userdata);
+  fuse_opt_free_args(&args);  // libfuse may have copied and grown them.
   if (session == nullptr) return ErrnoError(EINVAL, "cannot create the FUSE session");
   if (fuse_session_mount(session, options.mount_point.c_str()) != 0) {
     fuse_session_destroy(session);

@@ -3,6 +3,8 @@
 //
 // Flags live here only and are passed down as option structs.
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -125,6 +127,13 @@ int Main(int argc, char** argv) {
   tree_options.root_mode = root_mode;
   tree_options.root_uid = geteuid();
   tree_options.root_gid = getegid();
+  // Threads inherit the signal mask: the daemon's own threads (tap loop, ticker) must leave the
+  // stop signals to the main thread, where libfuse waits for them.
+  sigset_t stop_signals, previous_mask;
+  sigemptyset(&stop_signals);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&stop_signals, signal);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &previous_mask);
+
   // Declared before the namespace so that it outlives it; destroying it deletes the taps.
   std::unique_ptr<TapBackend> taps;
   if (absl::StatusOr<std::unique_ptr<TapBackend>> backend = TapBackend::Create(); backend.ok()) {
@@ -156,6 +165,7 @@ int Main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_foreground) && fuse_daemonize(/*foreground=*/0) != 0) {
     return Fail("cannot detach");
   }
+  pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
   IPN_LOG(INFO) << "ipnfs mounted on " << mount_point;
   absl::Status served = (*mount)->Run();
   mount->reset();  // Unmounts.

@@ -1,0 +1,232 @@
+// Integration tests of the daemon's life: it unmounts and exits 0 on SIGTERM, SIGINT or an
+// external unmount, and refuses to start, fast and with one line on stderr, when it cannot mount.
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/mounted_daemon.h"
+#include "tests/port_io.h"
+
+namespace ipnfs::tests {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+// What start-up errors look like: exactly one line, "ipnfs: <reason>".
+const char kOneLine[] = "ipnfs: [^\n]+\n";
+constexpr absl::Duration kFast = absl::Seconds(5);
+
+// A temporary directory, removed (with what the test put in it) at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/ipnfs_daemon_test.XXXXXX";
+    if (::mkdtemp(pattern) != nullptr) path_ = pattern;
+  }
+  ~TempDir() {
+    if (!path_.empty()) RunCommand({"/bin/rm", "-rf", path_});
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<MountedDaemon> StartDaemon() {
+  absl::StatusOr<std::unique_ptr<MountedDaemon>> daemon = MountedDaemon::Start();
+  EXPECT_TRUE(daemon.ok()) << daemon.status();
+  return daemon.ok() ? *std::move(daemon) : nullptr;
+}
+
+TEST(DaemonTest, SigtermUnmountsAndExitsWithStatusZero) {
+  std::unique_ptr<MountedDaemon> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(IsMounted(daemon->path()));
+  EXPECT_EQ(daemon->Stop(SIGTERM), 0) << daemon->StderrText();
+  EXPECT_FALSE(IsMounted(daemon->path()));
+}
+
+TEST(DaemonTest, SigintUnmountsAndExitsWithStatusZero) {
+  std::unique_ptr<MountedDaemon> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_EQ(daemon->Stop(SIGINT), 0) << daemon->StderrText();
+  EXPECT_FALSE(IsMounted(daemon->path()));
+}
+
+TEST(DaemonTest, ExternalUnmountMakesTheDaemonExitWithStatusZero) {
+  std::unique_ptr<MountedDaemon> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  CommandResult unmount = RunCommand({"/usr/bin/fusermount3", "-u", daemon->path()});
+  ASSERT_EQ(unmount.exit_code, 0) << unmount;
+  std::optional<int> code = daemon->WaitForExit(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << "the daemon still runs 10 s after fusermount3 -u";
+  EXPECT_EQ(*code, 0) << daemon->StderrText();
+  EXPECT_FALSE(IsMounted(daemon->path()));
+}
+
+TEST(DaemonTest, SigtermWithAReadBlockedEndsTheReadAndExitsWithStatusZero) {
+  std::unique_ptr<MountedDaemon> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  Fd reader = Open(daemon->PathOf("net"), O_RDONLY | O_CREAT, 0644);
+  ASSERT_TRUE(reader.valid()) << std::strerror(errno);
+  ReadInThread read(reader.get());
+  ASSERT_TRUE(read.WaitUntilBlocked());
+  absl::SleepFor(absl::Milliseconds(50));  // Let the request reach the daemon.
+
+  EXPECT_EQ(daemon->Stop(SIGTERM), 0) << daemon->StderrText();
+  EXPECT_FALSE(IsMounted(daemon->path()));
+  std::optional<IoResult> result = read.WaitFor(absl::Seconds(5));
+  ASSERT_TRUE(result.has_value()) << "the read() still blocks after the daemon exited";
+  EXPECT_NE(result->error, 0) << "a read() ended by the shutdown returned data";
+}
+
+// A user pressing Ctrl-C repeatedly, or several supervisors signalling: the shutdown that the
+// first signal started must still unmount. Parked reads make the shutdown take a while.
+TEST(DaemonTest, FurtherSigtermsDuringShutdownDoNotPreventTheUnmount) {
+  std::unique_ptr<MountedDaemon> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  constexpr int kReaders = 500;
+  std::vector<Fd> ports;
+  std::vector<std::unique_ptr<ReadInThread>> reads;
+  for (int i = 0; i < kReaders; ++i) {
+    ports.push_back(Open(daemon->PathOf("net"), O_RDONLY | O_CREAT, 0644));
+    ASSERT_TRUE(ports.back().valid()) << std::strerror(errno);
+    reads.push_back(std::make_unique<ReadInThread>(ports.back().get()));
+  }
+  for (auto& read : reads) ASSERT_TRUE(read->WaitUntilBlocked());
+
+  // Signal until the daemon has exited (it stays a zombie until reaped, so its pid stays ours).
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::optional<int> code;
+  while (!code.has_value() && absl::Now() < deadline) {
+    ::kill(daemon->pid(), SIGTERM);
+    code = daemon->WaitForExit(absl::ZeroDuration());
+  }
+  ASSERT_TRUE(code.has_value()) << "the daemon still runs after 10 s of SIGTERMs";
+  EXPECT_EQ(*code, 0) << daemon->StderrText();
+  EXPECT_FALSE(IsMounted(daemon->path()));
+}
+
+// The threads of `pid` that do not block SIGTERM, by thread id: a SIGTERM sent to the process
+// may be delivered to any of them.
+std::vector<pid_t> ThreadsAcceptingSigterm(pid_t pid) {
+  std::vector<pid_t> threads;
+  const std::string tasks = absl::StrCat("/proc/", pid, "/task");
+  for (const auto& entry : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream status(entry.path() / "status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("SigBlk:", 0) != 0) continue;
+      const uint64_t blocked = std::stoull(line.substr(7), nullptr, 16);
+      if ((blocked & (uint64_t{1} << (SIGTERM - 1))) == 0) {
+        threads.push_back(std::stoi(entry.path().filename().string()));
+      }
+    }
+  }
+  std::sort(threads.begin(), threads.end());
+  return threads;
+}
+
+TEST(DaemonTest, SigtermStopsTheDaemonWhicheverThreadItIsDeliveredTo) {
+  for (size_t i = 0;; ++i) {
+    std::unique_ptr<MountedDaemon> daemon = StartDaemon();
+    ASSERT_NE(daemon, nullptr);
+    absl::SleepFor(absl::Milliseconds(100));  // Let the daemon start its threads.
+    const std::vector<pid_t> threads = ThreadsAcceptingSigterm(daemon->pid());
+    ASSERT_FALSE(threads.empty());
+    if (i >= threads.size()) break;
+    ASSERT_EQ(::syscall(SYS_tgkill, daemon->pid(), threads[i], SIGTERM), 0);
+    std::optional<int> code = daemon->WaitForExit(absl::Seconds(5));
+    EXPECT_TRUE(code.has_value()) << "the daemon still runs 5 s after a SIGTERM delivered to its "
+                                  << "thread #" << i << " of " << threads.size()
+                                  << " that accept SIGTERM (by thread id)";
+    if (code.has_value()) {
+      EXPECT_EQ(*code, 0) << daemon->StderrText();
+    }
+  }
+}
+
+TEST(DaemonTest, MissingMountPointFailsFastWithOneLine) {
+  TempDir dir;
+  const std::string missing = dir.path() + "/missing";
+  CommandResult result = RunDaemonToExit({missing});
+  EXPECT_EQ(result.exit_code, 1) << result;
+  EXPECT_LT(result.elapsed, kFast) << result;
+  EXPECT_THAT(result.err,
+              AllOf(MatchesRegex(kOneLine), HasSubstr(missing), HasSubstr("does not exist")))
+      << result;
+}
+
+TEST(DaemonTest, MountPointThatIsARegularFileFailsFastWithOneLine) {
+  TempDir dir;
+  const std::string file = dir.path() + "/file";
+  ASSERT_EQ(RunCommand({"/usr/bin/touch", file}).exit_code, 0);
+  CommandResult result = RunDaemonToExit({file});
+  EXPECT_EQ(result.exit_code, 1) << result;
+  EXPECT_LT(result.elapsed, kFast) << result;
+  EXPECT_THAT(result.err,
+              AllOf(MatchesRegex(kOneLine), HasSubstr(file), HasSubstr("not a directory")))
+      << result;
+}
+
+TEST(DaemonTest, MountPointAlreadyMountedFailsFastWithOneLineAndLeavesTheMountAlone) {
+  std::unique_ptr<MountedDaemon> first = StartDaemon();
+  ASSERT_NE(first, nullptr);
+  CommandResult result = RunDaemonToExit({first->path()});
+  EXPECT_EQ(result.exit_code, 1) << result;
+  EXPECT_LT(result.elapsed, kFast) << result;
+  EXPECT_THAT(result.err,
+              AllOf(MatchesRegex(kOneLine), HasSubstr(first->path()), HasSubstr("already mounted")))
+      << result;
+
+  CommandResult still_works = first->RunShell(R"sh(
+touch net && exec 3<net
+echo alive > net
+timeout 5 dd bs=65536 count=1 status=none <&3
+)sh");
+  EXPECT_EQ(still_works.out, "alive\n") << still_works;
+  EXPECT_EQ(first->Stop(), 0) << first->StderrText();
+}
+
+TEST(DaemonTest, MissingDevFuseFailsFastWithOneLine) {
+  TempDir dir;
+  // A private mount namespace where /dev is an empty tmpfs.
+  CommandResult result = RunCommand(
+      {"/usr/bin/unshare", "-m", "/bin/sh", "-c",
+       "mount -t tmpfs none /dev && exec \"$0\" --state=none \"$1\"", DaemonBinary(), dir.path()},
+      CommandOptions{.cwd = "", .timeout = absl::Seconds(10)});
+  EXPECT_EQ(result.exit_code, 1) << result;
+  EXPECT_LT(result.elapsed, kFast) << result;
+  EXPECT_THAT(result.err, AllOf(MatchesRegex(kOneLine), HasSubstr("/dev/fuse"))) << result;
+  EXPECT_FALSE(IsMounted(dir.path()));
+}
+
+TEST(DaemonTest, NoMountPointArgumentFailsFastWithOneLine) {
+  CommandResult result = RunDaemonToExit({});
+  EXPECT_EQ(result.exit_code, 1) << result;
+  EXPECT_LT(result.elapsed, kFast) << result;
+  EXPECT_THAT(result.err, AllOf(MatchesRegex(kOneLine), HasSubstr("MOUNTPOINT"))) << result;
+}
+
+}  // namespace
+}  // namespace ipnfs::tests

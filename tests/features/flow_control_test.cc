@@ -1,0 +1,148 @@
+// Integration tests of lossless flow control (user.ipn.flow=block): a writer waits while a
+// receiver's queue is full, gets EAGAIN instead with O_NONBLOCK and POLLOUT once there is room,
+// stops waiting for a reader that has not read for user.ipn.stall_ms, and can be interrupted.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/features/feature_support.h"
+#include "tests/mounted_test.h"
+#include "tests/port_io.h"
+
+namespace ipnfs::tests {
+namespace {
+
+class FlowControlTest : public MountedTest {
+ protected:
+  // Creates a lossless network "net" with `qlen` and `stall_ms`.
+  void MakeLosslessNetwork(int qlen, int stall_ms) {
+    ASSERT_EQ(::mknod(PathOf("net").c_str(), S_IFREG | 0666, 0), 0);
+    ASSERT_EQ(SetXattr(PathOf("net"), "user.ipn.flow", "block"), 0);
+    ASSERT_EQ(SetXattr(PathOf("net"), "user.ipn.qlen", std::to_string(qlen)), 0);
+    ASSERT_EQ(SetXattr(PathOf("net"), "user.ipn.stall_ms", std::to_string(stall_ms)), 0);
+  }
+
+  // Waits up to `timeout` for `task`; when it hangs, kills the daemon so that the blocked calls
+  // return and the test fails instead of hanging.
+  template <typename T>
+  T Finish(std::future<T>& task, absl::Duration timeout) {
+    if (task.wait_for(absl::ToChronoMilliseconds(timeout)) != std::future_status::ready) {
+      ADD_FAILURE() << "still blocked after " << timeout << "; killing the daemon";
+      daemon().Stop(SIGKILL);
+    }
+    return task.get();
+  }
+};
+
+TEST_F(FlowControlTest, SlowReaderGetsEveryPacketInOrderFromABlockingWriter) {
+  MakeLosslessNetwork(/*qlen=*/4, /*stall_ms=*/1000);
+  Fd writer = Open(PathOf("net"), O_WRONLY);
+  Fd reader = Open(PathOf("net"), O_RDONLY);
+  ASSERT_TRUE(writer.valid() && reader.valid());
+  std::future<int> writes = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 200; ++i) {
+      if (Send(writer.get(), absl::StrCat("packet ", i)).error != 0) return i;
+    }
+    return 200;
+  });
+  std::vector<std::string> received;
+  for (int i = 0; i < 200; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+    IoResult result = Receive(reader.get(), absl::Seconds(5));
+    if (result.error != 0) {
+      ADD_FAILURE() << "read " << i << " failed: " << std::strerror(result.error);
+      break;
+    }
+    received.push_back(result.bytes);
+  }
+  EXPECT_EQ(Finish(writes, absl::Seconds(5)), 200) << "writes that succeeded";
+  std::vector<std::string> expected;
+  for (int i = 0; i < 200; ++i) expected.push_back(absl::StrCat("packet ", i));
+  EXPECT_EQ(received, expected);
+  EXPECT_EQ(StatsOf(PathOf("net"))["drops_queue_full"], 0);
+}
+
+TEST_F(FlowControlTest, NonBlockingWriterGetsEagainWhenAReceiverIsFull) {
+  MakeLosslessNetwork(/*qlen=*/2, /*stall_ms=*/60000);
+  Fd writer = Open(PathOf("net"), O_WRONLY | O_NONBLOCK);
+  Fd reader = Open(PathOf("net"), O_RDONLY);
+  ASSERT_THAT(Send(writer.get(), "one"), Wrote(3));
+  ASSERT_THAT(Send(writer.get(), "two"), Wrote(3));
+  EXPECT_THAT(Send(writer.get(), "three"), FailsWith(EAGAIN));
+  EXPECT_THAT(ReadNow(reader.get()), IsPacket("one"));
+  EXPECT_THAT(ReadNow(reader.get()), IsPacket("two"));
+  EXPECT_THAT(ReadNow(reader.get()), FailsWith(EAGAIN)) << "the refused packet was sent";
+  EXPECT_EQ(StatsOf(PathOf("net"))["drops_queue_full"], 0);
+}
+
+TEST_F(FlowControlTest, PollOutWakesANonBlockingWriterWhenTheReaderReads) {
+  MakeLosslessNetwork(/*qlen=*/2, /*stall_ms=*/60000);
+  Fd writer = Open(PathOf("net"), O_WRONLY | O_NONBLOCK);
+  Fd reader = Open(PathOf("net"), O_RDONLY);
+  ASSERT_THAT(Send(writer.get(), "one"), Wrote(3));
+  ASSERT_THAT(Send(writer.get(), "two"), Wrote(3));
+  ASSERT_THAT(Send(writer.get(), "three"), FailsWith(EAGAIN));
+  std::future<int> poller = std::async(std::launch::async, [&] {
+    pollfd entry{.fd = writer.get(), .events = POLLOUT, .revents = 0};
+    return ::poll(&entry, 1, /*timeout_ms=*/5000) > 0 ? entry.revents : 0;
+  });
+  ASSERT_EQ(poller.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+      << "POLLOUT while the receiver is still full";
+  ASSERT_THAT(ReadNow(reader.get()), IsPacket("one"));
+  ASSERT_EQ(poller.wait_for(std::chrono::seconds(2)), std::future_status::ready)
+      << "poll() was not woken within 2 s of the read";
+  EXPECT_TRUE(poller.get() & POLLOUT);
+  EXPECT_THAT(Send(writer.get(), "three"), Wrote(5));
+}
+
+TEST_F(FlowControlTest, StuckReaderHoldsABlockedWriteForStallMsThenLosesThePacket) {
+  MakeLosslessNetwork(/*qlen=*/4, /*stall_ms=*/300);
+  Fd writer = Open(PathOf("net"), O_WRONLY);
+  JoinedPort stuck = JoinPort(PathOf("net"), O_RDONLY);
+  for (int i = 0; i < 4; ++i) ASSERT_THAT(Send(writer.get(), absl::StrCat("fill ", i)), Wrote(6));
+  const absl::Time start = absl::Now();
+  WriteInThread blocked(writer.get(), "late");
+  std::optional<IoResult> result = blocked.WaitFor(absl::Seconds(3));
+  const absl::Duration waited = absl::Now() - start;
+  ASSERT_TRUE(result.has_value()) << "the write still blocks after 3 s";
+  EXPECT_THAT(*result, Wrote(4));
+  EXPECT_GE(waited, absl::Milliseconds(250));
+  EXPECT_LE(waited, absl::Seconds(2));
+  std::optional<PortLine> line = PortLineOf(PathOf("net"), stuck.id);
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ((*line)["dropped"], "1");
+  EXPECT_EQ((*line)["queued"], "4");
+  EXPECT_EQ(StatsOf(PathOf("net"))["drops_queue_full"], 1);
+}
+
+TEST_F(FlowControlTest, InterruptedBlockedWriteFailsWithEintrAndSendsNothing) {
+  MakeLosslessNetwork(/*qlen=*/2, /*stall_ms=*/60000);
+  Fd writer = Open(PathOf("net"), O_WRONLY);
+  Fd reader = Open(PathOf("net"), O_RDONLY);
+  ASSERT_THAT(Send(writer.get(), "one"), Wrote(3));
+  ASSERT_THAT(Send(writer.get(), "two"), Wrote(3));
+  WriteInThread blocked(writer.get(), "interrupted");
+  ASSERT_TRUE(blocked.WaitUntilBlocked()) << "the write did not block";
+  absl::SleepFor(absl::Milliseconds(50));
+  blocked.Interrupt();
+  std::optional<IoResult> result = blocked.WaitFor(absl::Seconds(5));
+  ASSERT_TRUE(result.has_value()) << "the interrupted write still blocks";
+  EXPECT_THAT(*result, FailsWith(EINTR));
+  EXPECT_THAT(ReadNow(reader.get()), IsPacket("one"));
+  EXPECT_THAT(ReadNow(reader.get()), IsPacket("two"));
+  EXPECT_THAT(Receive(reader.get(), absl::Milliseconds(300)), FailsWith(ETIMEDOUT))
+      << "the interrupted packet was sent";
+  EXPECT_EQ(StatsOf(PathOf("net"))["packets_sent"], 2);
+}
+
+}  // namespace
+}  // namespace ipnfs::tests

@@ -1,0 +1,119 @@
+// Taps are part of the persisted state: after the daemon is killed (SIGKILL), its dead mount
+// unmounted and the daemon started again on the same --state file, the taps are back (in the
+// daemon's namespace, also those that had been moved away) and carry traffic again.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/mounted_daemon.h"
+#include "tests/subprocess.h"
+#include "tests/tap/ipn_attributes.h"
+#include "tests/tap/network_namespace.h"
+#include "tests/tap/tap_test.h"
+
+namespace ipnfs::tests {
+namespace {
+
+using ::testing::ElementsAre;
+
+class TapRestartTest : public TapTest {
+ protected:
+  TapRestartTest() {
+    char pattern[] = "/tmp/ipnfs_tap_state.XXXXXX";
+    if (::mkdtemp(pattern) != nullptr) state_directory_ = pattern;
+  }
+  ~TapRestartTest() override {
+    if (!state_directory_.empty()) RunCommand({"/bin/rm", "-rf", state_directory_});
+  }
+
+  void SetUp() override {
+    ASSERT_FALSE(state_directory_.empty()) << "mkdtemp failed";
+    TapTest::SetUp();
+  }
+
+  void TearDown() override {
+    if (HasFailure() && !killed_stderr_.empty()) {
+      ADD_FAILURE() << "the stderr of the daemons killed before:\n" << killed_stderr_;
+    }
+    TapTest::TearDown();
+  }
+
+  DaemonOptions Options() const override {
+    DaemonOptions options;
+    options.flags.push_back(absl::StrCat("--state=", state_directory_, "/state"));
+    return options;
+  }
+
+  // kill -9 the daemon, then `fusermount3 -u` its dead mount, as a user would.
+  void KillDaemon() {
+    ASSERT_EQ(daemon_->Stop(SIGKILL), 128 + SIGKILL);
+    absl::StrAppend(&killed_stderr_, daemon_->StderrText());
+    ASSERT_THAT(RunCommand({"/usr/bin/fusermount3", "-u", daemon_->path()}), Succeeds());
+  }
+
+  // Starts the daemon again on the same state file (on a new mount point).
+  void RestartDaemon() {
+    absl::StatusOr<std::unique_ptr<MountedDaemon>> restarted = MountedDaemon::Start(Options());
+    ASSERT_TRUE(restarted.ok()) << restarted.status();
+    daemon_ = *std::move(restarted);
+  }
+
+  std::string state_directory_;
+  std::string killed_stderr_;
+};
+
+TEST_F(TapRestartTest, TapsComeBackAfterKillAndRestartAndPingAgain) {
+  const std::string net = NewNetwork("net0");
+  ASSERT_THAT(SetAttribute(net, "user.ipn.tap", "ipn0,ipn1"), Succeeds());
+  const NetworkNamespace* a = NewNamespace();
+  const NetworkNamespace* b = NewNamespace();
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+  ASSERT_EQ(a->Adopt("ipn0", "10.79.7.1/24"), absl::OkStatus());
+  ASSERT_EQ(b->Adopt("ipn1", "10.79.7.2/24"), absl::OkStatus());
+  ASSERT_TRUE(a->Pings("10.79.7.2"));
+
+  ASSERT_NO_FATAL_FAILURE(KillDaemon());
+  // The kernel deletes the dead daemon's taps when it releases their files, which may be a
+  // little after the daemon was reaped: wait for that, so that this test is about what the new
+  // daemon restores (TapsComeBackWhenRestartedRightAfterTheKill is about restarting at once).
+  ASSERT_TRUE(Eventually([&] { return !a->HasInterface("ipn0") && !b->HasInterface("ipn1"); },
+                         absl::Seconds(5)))
+      << "the killed daemon's taps are still there 5 s later";
+  ASSERT_NO_FATAL_FAILURE(RestartDaemon());
+
+  const std::string restored = PathOf("net0");
+  EXPECT_EQ(AttachedInterfaces(restored), "ipn0,ipn1");
+  EXPECT_THAT(PortOwners(restored), ElementsAre("tap:ipn0", "tap:ipn1"));
+  // They come back in the daemon's namespace: move them where they were.
+  ASSERT_EQ(a->Adopt("ipn0", "10.79.7.1/24"), absl::OkStatus());
+  ASSERT_EQ(b->Adopt("ipn1", "10.79.7.2/24"), absl::OkStatus());
+  EXPECT_TRUE(a->Pings("10.79.7.2"));
+  EXPECT_TRUE(b->Pings("10.79.7.1"));
+}
+
+TEST_F(TapRestartTest, TapsComeBackWhenRestartedRightAfterTheKill) {
+  // What a supervisor or a script does: kill -9, fusermount3 -u, start again at once. Three
+  // times, as whether the old taps are gone yet at that moment is up to the kernel.
+  ASSERT_THAT(SetAttribute(NewNetwork("net0"), "user.ipn.tap", "ipn0,ipn1"), Succeeds());
+  for (int round = 1; round <= 3; ++round) {
+    SCOPED_TRACE(absl::StrCat("restart ", round));
+    ASSERT_NO_FATAL_FAILURE(KillDaemon());
+    ASSERT_NO_FATAL_FAILURE(RestartDaemon());
+    const std::string net = PathOf("net0");
+    EXPECT_TRUE(Eventually([&] { return AttachedInterfaces(net) == "ipn0,ipn1"; }))
+        << "user.ipn.tap is \"" << AttachedInterfaces(net) << "\" 2 s after the restart; stderr:\n"
+        << daemon_->StderrText();
+    EXPECT_TRUE(NetworkNamespace::Here().HasInterface("ipn0"));
+    EXPECT_TRUE(NetworkNamespace::Here().HasInterface("ipn1"));
+  }
+}
+
+}  // namespace
+}  // namespace ipnfs::tests
