@@ -328,36 +328,31 @@ void Namespace::DropName(Node& node, absl::Time now, const std::string& path) {
 
 absl::Status Namespace::Unlink(ino_t parent, absl::string_view name,
                                const OperationContext& context) {
-  absl::MutexLock lock(&mu_);
-  if (absl::Status writable = CheckMutableLocked(parent, name); !writable.ok()) return writable;
-  absl::StatusOr<Node*> dir = FindDirectory(parent);
-  if (!dir.ok()) return dir.status();
-  absl::StatusOr<Node*> victim = ChildOf(**dir, name);
-  if (!victim.ok()) return victim.status();
-  if ((*victim)->is_directory()) return ErrnoError(EISDIR, "is a directory (use rmdir)");
-  if (absl::Status allowed = CheckRemove(**dir, **victim, context); !allowed.ok()) return allowed;
-  const std::string path = PathOf(**victim);
-  (*dir)->children.erase((*dir)->children.find(name));
-  (*dir)->attr.mtime = (*dir)->attr.ctime = context.now;
-  DropName(**victim, context.now, path);
-  PersistLocked();
-  return absl::OkStatus();
+  return RemoveEntry(parent, name, /*directory=*/false, context);
 }
 
 absl::Status Namespace::RemoveDirectory(ino_t parent, absl::string_view name,
                                         const OperationContext& context) {
+  return RemoveEntry(parent, name, /*directory=*/true, context);
+}
+
+absl::Status Namespace::RemoveEntry(ino_t parent, absl::string_view name, bool directory,
+                                    const OperationContext& context) {
   absl::MutexLock lock(&mu_);
   if (absl::Status writable = CheckMutableLocked(parent, name); !writable.ok()) return writable;
   absl::StatusOr<Node*> dir = FindDirectory(parent);
   if (!dir.ok()) return dir.status();
   absl::StatusOr<Node*> victim = ChildOf(**dir, name);
   if (!victim.ok()) return victim.status();
-  if (!(*victim)->is_directory()) return ErrnoError(ENOTDIR, "not a directory");
+  if ((*victim)->is_directory() != directory) {
+    return directory ? ErrnoError(ENOTDIR, "not a directory")
+                     : ErrnoError(EISDIR, "is a directory (use rmdir)");
+  }
   if (absl::Status allowed = CheckRemove(**dir, **victim, context); !allowed.ok()) return allowed;
   if (!(*victim)->children.empty()) return ErrnoError(ENOTEMPTY, "directory not empty");
   const std::string path = PathOf(**victim);
   (*dir)->children.erase((*dir)->children.find(name));
-  --(*dir)->attr.nlink;
+  if (directory) --(*dir)->attr.nlink;
   (*dir)->attr.mtime = (*dir)->attr.ctime = context.now;
   DropName(**victim, context.now, path);
   PersistLocked();

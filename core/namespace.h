@@ -197,6 +197,9 @@ class Namespace {
                 const OperationContext& context) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status CheckRemove(const Node& dir, const Node& victim, const OperationContext& context)
       const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Unlink (`directory` false) or RemoveDirectory (true).
+  absl::Status RemoveEntry(ino_t parent, absl::string_view name, bool directory,
+                           const OperationContext& context);
   // EROFS in a virtual directory, EPERM for a reserved name at the root.
   absl::Status CheckMutableLocked(ino_t parent, absl::string_view name) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -226,6 +229,11 @@ class Namespace {
   static absl::Status Reconfigure(Network& network, const NetworkConfig& config, absl::Time now);
   std::string PathOf(const Node& node) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SnapshotLocked(const Node& node, std::vector<StateEntry>* entries) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The node `ino` and the attribute `name` without its prefix, for a change; `unknown_errno` for
+  // a name ipnfs does not know (ENOTSUP to set, ENODATA to remove), EACCES without x.
+  absl::StatusOr<std::pair<Node*, absl::string_view>> AttributeToChangeLocked(
+      ino_t ino, absl::string_view name, int unknown_errno, const OperationContext& context)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Attaches and detaches interfaces of `kind` so that exactly `wanted` are attached to `node`.
   absl::Status SetInterfacesLocked(InterfaceKind kind, const std::vector<std::string>& wanted,

@@ -115,21 +115,29 @@ absl::StatusOr<std::vector<std::string>> Namespace::ListAttributes(ino_t ino) co
   return names;
 }
 
-absl::Status Namespace::SetAttribute(ino_t ino, absl::string_view name, absl::string_view value,
-                                     const OperationContext& context) {
-  absl::MutexLock lock(&mu_);
+absl::StatusOr<std::pair<Namespace::Node*, absl::string_view>>
+Namespace::AttributeToChangeLocked(ino_t ino, absl::string_view name, int unknown_errno,
+                                   const OperationContext& context) {
   if (IsVirtual(ino)) return ErrnoError(EROFS, "read-only view");
   Node* node = Find(ino);
   if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
   absl::string_view setting = name;
   if (!absl::ConsumePrefix(&setting, kAttributePrefix) ||
-      (!IsSettingName(setting) && !IsReadOnlyName(setting) && !InterfaceKindOf(setting))) {
-    return ErrnoError(ENOTSUP, absl::StrCat("no settable attribute ", name));
-  }
-  if (!node->network && !node->is_directory()) {
-    return ErrnoError(ENOTSUP, "only networks and directories have settings");
+      (!IsSettingName(setting) && !IsReadOnlyName(setting) && !InterfaceKindOf(setting)) ||
+      (!node->network && !node->is_directory())) {
+    return ErrnoError(unknown_errno, absl::StrCat("no such attribute here: ", name));
   }
   if (absl::Status allowed = CheckManage(node->attr, context); !allowed.ok()) return allowed;
+  return std::make_pair(node, setting);
+}
+
+absl::Status Namespace::SetAttribute(ino_t ino, absl::string_view name, absl::string_view value,
+                                     const OperationContext& context) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<std::pair<Node*, absl::string_view>> target =
+      AttributeToChangeLocked(ino, name, ENOTSUP, context);
+  if (!target.ok()) return target.status();
+  auto [node, setting] = *target;
   if (auto kind = InterfaceKindOf(setting)) {
     if (!node->network) return ErrnoError(EPERM, "interfaces attach to networks");
     absl::Status attached =
@@ -170,15 +178,10 @@ absl::Status Namespace::SetAttribute(ino_t ino, absl::string_view name, absl::st
 absl::Status Namespace::RemoveAttribute(ino_t ino, absl::string_view name,
                                         const OperationContext& context) {
   absl::MutexLock lock(&mu_);
-  if (IsVirtual(ino)) return ErrnoError(EROFS, "read-only view");
-  Node* node = Find(ino);
-  if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
-  absl::string_view setting = name;
-  if (!absl::ConsumePrefix(&setting, kAttributePrefix) ||
-      (!IsSettingName(setting) && !IsReadOnlyName(setting) && !InterfaceKindOf(setting))) {
-    return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
-  }
-  if (absl::Status allowed = CheckManage(node->attr, context); !allowed.ok()) return allowed;
+  absl::StatusOr<std::pair<Node*, absl::string_view>> target =
+      AttributeToChangeLocked(ino, name, ENODATA, context);
+  if (!target.ok()) return target.status();
+  auto [node, setting] = *target;
   if (IsReadOnlyName(setting)) return ErrnoError(EPERM, absl::StrCat(name, " is read-only"));
   if (auto kind = InterfaceKindOf(setting)) {
     if (!node->network) return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
