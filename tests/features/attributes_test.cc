@@ -55,7 +55,7 @@ TEST_F(AttributesTest, GetfattrDumpShowsEverySettingWithItsDefault) {
 // One setting, its valid values (each read back as written) and invalid ones.
 struct SettingCase {
   std::string name;
-  std::vector<std::string> valid;    // At least two; the last is set before the invalid ones.
+  std::vector<std::string> valid;  // At least two; the last is set before the invalid ones.
   std::vector<std::string> invalid;
 };
 
@@ -115,7 +115,8 @@ TEST_F(AttributesTest, AnOpenBeyondMaxportsFailsWithEusers) {
   EXPECT_FALSE(third.valid());
   EXPECT_EQ(errno, EUSERS);
   second.reset();
-  EXPECT_TRUE(Open(PathOf("net"), O_WRONLY).valid()) << "once a port left: " << std::strerror(errno);
+  EXPECT_TRUE(Open(PathOf("net"), O_WRONLY).valid())
+      << "once a port left: " << std::strerror(errno);
 }
 
 TEST_F(AttributesTest, UnknownIpnNameIsNotSupportedToSetAndHasNoDataToGet) {
@@ -204,11 +205,11 @@ TEST_F(AttributesTest, StatsCountEveryPacketAndByteSentAndReceived) {
     ASSERT_THAT(ReadNow(first.get()), IsPacket(packet));
     ASSERT_THAT(ReadNow(second.get()), IsPacket(packet));
   }
-  EXPECT_THAT(StatsOf(PathOf("net")),
-              ElementsAre(Pair("bytes_received", 2000), Pair("bytes_sent", 1000),
-                          Pair("drops_queue_full", 0), Pair("drops_too_big", 0),
-                          Pair("drops_truncated", 0), Pair("packets_received", 20),
-                          Pair("packets_sent", 10), Pair("ports", 3)));
+  EXPECT_THAT(
+      StatsOf(PathOf("net")),
+      ElementsAre(Pair("bytes_received", 2000), Pair("bytes_sent", 1000),
+                  Pair("drops_queue_full", 0), Pair("drops_too_big", 0), Pair("drops_truncated", 0),
+                  Pair("packets_received", 20), Pair("packets_sent", 10), Pair("ports", 3)));
 }
 
 TEST_F(AttributesTest, ShortReadReturnsTheFirstBytesAndCountsATruncatedDrop) {
@@ -234,6 +235,18 @@ TEST_F(AttributesTest, MtuChangeAppliesToPortsAlreadyJoined) {
   EXPECT_EQ(StatsOf(PathOf("net"))["drops_too_big"], 1);
   EXPECT_THAT(Send(writer.get(), std::string(100, 'z')), Wrote(100));
   EXPECT_THAT(ReadNow(reader.get()), IsPacket(std::string(100, 'z')));
+}
+
+TEST_F(AttributesTest, QlenChangeAppliesToPortsAlreadyJoined) {
+  MakeNetwork("net");
+  Fd writer = Open(PathOf("net"), O_WRONLY);
+  Fd reader = Open(PathOf("net"), O_RDONLY);
+  Set("net", "qlen", "2");
+  for (int i = 0; i < 5; ++i) ASSERT_THAT(Send(writer.get(), absl::StrCat("packet ", i)), Wrote(8));
+  EXPECT_THAT(ReadNow(reader.get()), IsPacket("packet 0"));
+  EXPECT_THAT(ReadNow(reader.get()), IsPacket("packet 1"));
+  EXPECT_THAT(ReadNow(reader.get()), FailsWith(EAGAIN));
+  EXPECT_EQ(StatsOf(PathOf("net"))["drops_queue_full"], 3);
 }
 
 TEST_F(AttributesTest, FullQueueCountsQueueFullDropsForThatReceiverOnly) {
@@ -283,8 +296,7 @@ TEST_F(AttributesTest, PortsLinesNameTheProcessAndUserThatJoined) {
   BackgroundProcess nobody({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
                             "--clear-groups", "/bin/sh", "-c", "exec 3<net && exec sleep 30"},
                            daemon().path());
-  ASSERT_TRUE(WaitUntil([&] { return PortsOf(PathOf("net")).size() == 1; }))
-      << nobody.Stderr();
+  ASSERT_TRUE(WaitUntil([&] { return PortsOf(PathOf("net")).size() == 1; })) << nobody.Stderr();
   PortLine line = PortsOf(PathOf("net"))[0];
   EXPECT_EQ(line["pid"], std::to_string(nobody.pid()));
   EXPECT_EQ(line["uid"], "65534");

@@ -8,8 +8,7 @@
 namespace ipnfs::tests {
 
 absl::StatusOr<std::unique_ptr<DaemonProcess>> DaemonProcess::Start(
-    const std::string& mount_point, const std::vector<std::string>& flags,
-    absl::Duration timeout) {
+    const std::string& mount_point, const std::vector<std::string>& flags, absl::Duration timeout) {
   std::vector<std::string> argv = {DaemonBinary()};
   argv.insert(argv.end(), flags.begin(), flags.end());
   argv.push_back(mount_point);

@@ -182,8 +182,7 @@ std::string ReadFileText(const std::string& path) {
   return text.str();
 }
 
-BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
-                                     const std::string& cwd) {
+BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const std::string& cwd) {
   const int out = ::open(directory_.PathOf("stdout").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   const int err = ::open(directory_.PathOf("stderr").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   SpawnOptions options;

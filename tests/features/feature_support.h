@@ -30,7 +30,7 @@ inline constexpr uid_t kNobodyUid = 65534;
 inline constexpr gid_t kNogroupGid = 65534;
 
 // A shell command that runs `script` with /bin/sh as nobody:nogroup without supplementary groups
-// (`extra_setpriv` adds setpriv options, e.g. "--groups=100" instead of none).
+// (`groups` is setpriv's option for them, e.g. "--groups=100" to keep group users).
 std::string AsNobody(const std::string& script, const std::string& groups = "--clear-groups");
 
 // Single-quotes `text` for /bin/sh.

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <future>
 #include <string>
@@ -122,6 +123,32 @@ TEST_F(FlowControlTest, StuckReaderHoldsABlockedWriteForStallMsThenLosesThePacke
   EXPECT_EQ((*line)["dropped"], "1");
   EXPECT_EQ((*line)["queued"], "4");
   EXPECT_EQ(StatsOf(PathOf("net"))["drops_queue_full"], 1);
+}
+
+TEST_F(FlowControlTest, StalledReaderDoesNotHoldBackLaterWritesOrOtherReaders) {
+  MakeLosslessNetwork(/*qlen=*/4, /*stall_ms=*/300);
+  Fd writer = Open(PathOf("net"), O_WRONLY);
+  Fd stuck = Open(PathOf("net"), O_RDONLY);
+  Fd live = Open(PathOf("net"), O_RDONLY);
+  for (int i = 0; i < 4; ++i) ASSERT_THAT(Send(writer.get(), absl::StrCat("fill ", i)), Wrote(6));
+  for (int i = 0; i < 4; ++i) ASSERT_THAT(ReadNow(live.get()), IsPacket(absl::StrCat("fill ", i)));
+  WriteInThread first(writer.get(), "first");
+  ASSERT_TRUE(first.WaitFor(absl::Seconds(3)).has_value()) << "still held back after 3 s";
+  ASSERT_THAT(ReadNow(live.get()), IsPacket("first"));
+  // The stuck reader is now lossy: twenty more packets pass at once (none waits anything like
+  // stall_ms), and the reader that reads loses none of them.
+  std::future<absl::Duration> writes = std::async(std::launch::async, [&] {
+    absl::Duration longest;
+    for (int i = 0; i < 20; ++i) {
+      const absl::Time start = absl::Now();
+      if (Send(writer.get(), absl::StrCat("more ", i)).error != 0) return absl::InfiniteDuration();
+      longest = std::max(longest, absl::Now() - start);
+      if (ReadNow(live.get()).bytes != absl::StrCat("more ", i)) return absl::InfiniteDuration();
+    }
+    return longest;
+  });
+  EXPECT_LT(Finish(writes, absl::Seconds(5)), absl::Milliseconds(200))
+      << "the longest write (infinite: a write failed or the live reader lost a packet)";
 }
 
 TEST_F(FlowControlTest, InterruptedBlockedWriteFailsWithEintrAndSendsNothing) {

@@ -39,9 +39,12 @@ enum class UserClass { kOwner, kGroup, kOther };
 mode_t ModeFor(UserClass user_class, int bits) {
   const int others = 7 - bits;
   switch (user_class) {
-    case UserClass::kOwner: return bits << 6 | others << 3 | others;
-    case UserClass::kGroup: return others << 6 | bits << 3 | others;
-    case UserClass::kOther: return others << 6 | others << 3 | bits;
+    case UserClass::kOwner:
+      return bits << 6 | others << 3 | others;
+    case UserClass::kGroup:
+      return others << 6 | bits << 3 | others;
+    case UserClass::kOther:
+      return others << 6 | others << 3 | bits;
   }
   return 0;
 }
@@ -49,9 +52,12 @@ mode_t ModeFor(UserClass user_class, int bits) {
 // Who owns the network so that nobody falls in `user_class`.
 std::string OwnerFor(UserClass user_class) {
   switch (user_class) {
-    case UserClass::kOwner: return "nobody:root";
-    case UserClass::kGroup: return "root:nogroup";
-    case UserClass::kOther: return "root:root";
+    case UserClass::kOwner:
+      return "nobody:root";
+    case UserClass::kGroup:
+      return "root:nogroup";
+    case UserClass::kOther:
+      return "root:root";
   }
   return "";
 }
@@ -83,7 +89,8 @@ TEST_P(PermissionMatrixTest, NobodyMayOpenAndManageExactlyAsItsClassBitsAllow) {
   EXPECT_EQ(probes.out, absl::StrCat("read ", Outcome(may_read), "\nwrite ", Outcome(may_write),
                                      "\nread-write ", Outcome(may_read && may_write), "\nset ",
                                      Outcome(may_manage), "\nremove ", Outcome(may_manage), "\n"))
-      << "mode " << absl::StrFormat("%04o", mode) << "\n" << probes;
+      << "mode " << absl::StrFormat("%04o", mode) << "\n"
+      << probes;
 
   // A refused change changed nothing; an allowed one took effect.
   EXPECT_EQ(GetXattr(PathOf("net"), "user.ipn.qlen").value, may_manage ? "7" : "256");
@@ -113,9 +120,9 @@ TEST_F(PermissionsTest, RootOpensAndManagesANetworkWithoutAnyBits) {
 
 TEST_F(PermissionsTest, ChmodAppliesToTheNextOpenAtOnce) {
   AsRoot("touch net && chmod 604 net");
-  CommandResult result = Shell(absl::StrCat(
-      "probe() { ", AsNobody("exec 3<net && echo joined"), " 2>/dev/null || echo refused; }\n",
-      "probe; chmod 600 net; probe; chmod 604 net; probe"));
+  CommandResult result = Shell(absl::StrCat("probe() { ", AsNobody("exec 3<net && echo joined"),
+                                            " 2>/dev/null || echo refused; }\n",
+                                            "probe; chmod 600 net; probe; chmod 604 net; probe"));
   EXPECT_EQ(result.out, "joined\nrefused\njoined\n") << result;
 }
 
@@ -123,17 +130,17 @@ TEST_F(PermissionsTest, ChmodThatTakesXAwayStopsManagementAtOnce) {
   AsRoot("touch net && chmod 601 net");
   CommandResult result = Shell(absl::StrCat(
       AsNobody("setfattr -n user.ipn.qlen -v 5 net && echo managed"), " || echo refused\n",
-      "chmod 600 net\n",
-      AsNobody("setfattr -n user.ipn.qlen -v 6 net && echo managed"), " || echo refused"));
+      "chmod 600 net\n", AsNobody("setfattr -n user.ipn.qlen -v 6 net && echo managed"),
+      " || echo refused"));
   EXPECT_EQ(result.out, "managed\nrefused\n") << result;
   EXPECT_EQ(GetXattr(PathOf("net"), "user.ipn.qlen").value, "5");
 }
 
 TEST_F(PermissionsTest, ReadingAttributesNeedsNoPermission) {
   AsRoot("touch net && setfattr -n user.ipn.qlen -v 9 net && chmod 000 net");
-  CommandResult result = Shell(AsNobody(
-      "getfattr --only-values -n user.ipn.qlen net && echo && "
-      "getfattr -d -m - net | grep -c '^user.ipn.'"));
+  CommandResult result =
+      Shell(AsNobody("getfattr --only-values -n user.ipn.qlen net && echo && "
+                     "getfattr -d -m - net | grep -c '^user.ipn.'"));
   EXPECT_EQ(result.exit_code, 0) << result;
   EXPECT_EQ(result.out, "9\n11\n") << result;
 }

@@ -35,7 +35,7 @@ constexpr char kStateHeader[] = "ipnfs-state 1\n";
 constexpr char kDescribe[] = R"sh(
 set -e
 ls -lR --full-time .
-stat -c '%n %F %a %U %G atime=%x mtime=%y ctime=%z' lab lab/sub lab/net0 net1 link
+stat -c '%n %F %a %U %G atime=%x mtime=%y ctime=%z' lab lab/sub lab/net0 lab/renamed net1 link
 readlink link
 getfattr -d -m - lab lab/sub lab/net0 net1 | grep -v -e '^user.ipn.stats=' -e '^user.ipn.ports='
 )sh";
@@ -64,6 +64,10 @@ touch -d '2001-02-03 04:05:06.789012345' lab/net0
 touch net1
 chmod 604 net1
 ln -s lab/net0 link
+chmod 3775 lab/sub
+touch -d '1999-12-31 23:59:58' lab/sub
+touch old && mv old lab/renamed
+touch gone && rm gone
 )sh";
 
 class PersistenceTest : public ::testing::Test {
@@ -114,6 +118,9 @@ TEST_F(PersistenceTest, EverythingComesBackAfterKill9AndARestart) {
   EXPECT_THAT(before.out, HasSubstr("mtime=2001-02-03 04:05:06.789012345 +0000"));
   EXPECT_THAT(before.out, HasSubstr("user.ipn.linktype=\"user0\""));
   EXPECT_THAT(before.out, HasSubstr("\nlab/net0\n"));
+  EXPECT_THAT(before.out, HasSubstr("lab/sub directory 3775 nobody nogroup "));
+  EXPECT_THAT(before.out, HasSubstr("lab/renamed regular empty file"));
+  EXPECT_THAT(before.out, ::testing::Not(HasSubstr("gone")));
   EXPECT_EQ(second->Signal(SIGTERM), 0) << second->StderrText();
 }
 
@@ -174,6 +181,7 @@ TEST_F(PersistenceTest, StateFileIsCompleteAfterEveryChange) {
   watcher.join();
   EXPECT_EQ(torn, "") << "a reader saw a half-written state file";
   EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(daemon->Signal(SIGTERM), 0) << daemon->StderrText();
 }
 
 }  // namespace

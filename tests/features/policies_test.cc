@@ -22,8 +22,6 @@
 namespace ipnfs::tests {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 
 const Mac kMacA = LocalMac(0x0a);
@@ -98,15 +96,49 @@ TEST_F(PoliciesTest, SwitchRefusesAWriteShorterThanAnEthernetHeader) {
   EXPECT_THAT(ReadNow(b_.fd.get()), IsPacket(header));
 }
 
-TEST_F(PoliciesTest, MacTableShowsTheLearnedEntries) {
+TEST_F(PoliciesTest, MacTableShowsTheLearnedEntriesSorted) {
   MakeNetwork("sw", "switch");
   JoinThree("sw");
+  const std::string from_c = EthernetFrame(kBroadcastMac, kMacC, "hello from C");
+  ASSERT_THAT(Send(c_.fd.get(), from_c), Wrote(from_c.size()));
+  ASSERT_THAT(ReadNow(a_.fd.get()), IsPacket(from_c));
+  ASSERT_THAT(ReadNow(b_.fd.get()), IsPacket(from_c));
   LearningExchange();
   std::vector<std::string> lines =
       absl::StrSplit(GetXattr(PathOf("sw"), "user.ipn.mactable").value, '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), 2u);
+  ASSERT_EQ(lines.size(), 3u);
   EXPECT_THAT(lines[0], MatchesRegex(absl::StrCat(MacText(kMacA), " 0 ", a_.id, " [0-9]+")));
   EXPECT_THAT(lines[1], MatchesRegex(absl::StrCat(MacText(kMacB), " 0 ", b_.id, " [0-9]+")));
+  EXPECT_THAT(lines[2], MatchesRegex(absl::StrCat(MacText(kMacC), " 0 ", c_.id, " [0-9]+")));
+}
+
+TEST_F(PoliciesTest, SwitchLearnsTaggedFramesPerVlanAndKeepsTheirTag) {
+  MakeNetwork("sw", "switch");
+  JoinThree("sw");
+  // 802.1Q: TPID 0x8100, TCI with VLAN 5, then the inner EtherType 0x88b5.
+  const std::string tagged =
+      EthernetFrame(kBroadcastMac, kMacA, std::string("\x00\x05\x88\xb5tagged", 10), 0x8100);
+  ASSERT_THAT(Send(a_.fd.get(), tagged), Wrote(tagged.size()));
+  EXPECT_THAT(ReadNow(b_.fd.get()), IsPacket(tagged));
+  EXPECT_THAT(ReadNow(c_.fd.get()), IsPacket(tagged));
+  EXPECT_THAT(GetXattr(PathOf("sw"), "user.ipn.mactable").value,
+              MatchesRegex(absl::StrCat(MacText(kMacA), " 5 ", a_.id, " [0-9]+\n")));
+  // Known on VLAN 5 only: an untagged frame to A is flooded.
+  const std::string untagged = EthernetFrame(kMacA, kMacB, "untagged to A");
+  ASSERT_THAT(Send(b_.fd.get(), untagged), Wrote(untagged.size()));
+  EXPECT_THAT(ReadNow(c_.fd.get()), IsPacket(untagged));
+}
+
+TEST_F(PoliciesTest, SwitchForgetsTheMacsOfAPortThatLeaves) {
+  MakeNetwork("sw", "switch");
+  JoinThree("sw");
+  LearningExchange();
+  b_.fd.reset();
+  EXPECT_THAT(GetXattr(PathOf("sw"), "user.ipn.mactable").value,
+              MatchesRegex(absl::StrCat(MacText(kMacA), " 0 ", a_.id, " [0-9]+\n")));
+  const std::string to_b = EthernetFrame(kMacB, kMacA, "where is B?");
+  ASSERT_THAT(Send(a_.fd.get(), to_b), Wrote(to_b.size()));
+  EXPECT_THAT(ReadNow(c_.fd.get()), IsPacket(to_b)) << "not flooded once B's entry is gone";
 }
 
 TEST_F(PoliciesTest, PolicyChangesLiveWithoutLosingPortsOrQueuedPackets) {
@@ -153,7 +185,8 @@ TEST_F(PoliciesTest, AnycastSharesPacketsEvenlyAndDeliversEachExactlyOnce) {
   std::vector<Fd> workers;
   for (int i = 0; i < 3; ++i) workers.push_back(Open(PathOf("jobs"), O_RDONLY));
   for (int job = 0; job < 30; ++job) {
-    ASSERT_THAT(Send(producer.get(), absl::StrCat("job ", job)), Wrote(absl::StrCat("job ", job).size()));
+    ASSERT_THAT(Send(producer.get(), absl::StrCat("job ", job)),
+                Wrote(absl::StrCat("job ", job).size()));
   }
   std::multiset<std::string> delivered;
   for (Fd& worker : workers) {
@@ -168,6 +201,36 @@ TEST_F(PoliciesTest, AnycastSharesPacketsEvenlyAndDeliversEachExactlyOnce) {
   std::multiset<std::string> expected;
   for (int job = 0; job < 30; ++job) expected.insert(absl::StrCat("job ", job));
   EXPECT_EQ(delivered, expected);
+}
+
+TEST_F(PoliciesTest, AnycastSkipsFullWorkersAndDropsOnlyWhenNoneHasRoom) {
+  MakeNetwork("jobs", "anycast");
+  ASSERT_EQ(SetXattr(PathOf("jobs"), "user.ipn.qlen", "2"), 0);
+  Fd producer = Open(PathOf("jobs"), O_WRONLY);
+  Fd busy = Open(PathOf("jobs"), O_RDONLY);
+  Fd idle = Open(PathOf("jobs"), O_RDONLY);
+  for (int job = 0; job < 5; ++job)
+    ASSERT_THAT(Send(producer.get(), absl::StrCat("job ", job)), Wrote(5));
+  // Both queues hold two jobs; the fifth found no room anywhere.
+  EXPECT_EQ(StatsOf(PathOf("jobs"))["anycast_no_room"], 1);
+  std::set<std::string> delivered;
+  for (int i = 0; i < 2; ++i) {
+    IoResult result = ReadNow(idle.get());
+    ASSERT_EQ(result.error, 0);
+    delivered.insert(result.bytes);
+  }
+  // Only the idle worker has room now: it gets both of the next jobs.
+  ASSERT_THAT(Send(producer.get(), "job 5"), Wrote(5));
+  ASSERT_THAT(Send(producer.get(), "job 6"), Wrote(5));
+  EXPECT_THAT(ReadNow(idle.get()), IsPacket("job 5"));
+  EXPECT_THAT(ReadNow(idle.get()), IsPacket("job 6"));
+  for (int i = 0; i < 2; ++i) {
+    IoResult result = ReadNow(busy.get());
+    ASSERT_EQ(result.error, 0);
+    delivered.insert(result.bytes);
+  }
+  EXPECT_THAT(ReadNow(busy.get()), FailsWith(EAGAIN));
+  EXPECT_EQ(delivered, (std::set<std::string>{"job 0", "job 1", "job 2", "job 3"}));
 }
 
 TEST_F(PoliciesTest, AnycastMakesAShellWorkQueue) {
