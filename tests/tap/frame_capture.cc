@@ -15,8 +15,8 @@
 namespace ipnfs::tests {
 
 absl::StatusOr<std::unique_ptr<FrameCapture>> FrameCapture::Start(const NetworkNamespace& ns,
-                                                                   const std::string& interface,
-                                                                   const std::string& filter) {
+                                                                  const std::string& interface,
+                                                                  const std::string& filter) {
   int output[2];
   if (::pipe2(output, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
   SpawnOptions options;
@@ -24,9 +24,9 @@ absl::StatusOr<std::unique_ptr<FrameCapture>> FrameCapture::Start(const NetworkN
   options.stderr_fd = output[1];
   options.parent_death_signal = SIGKILL;
   // -l: line-buffered, so "listening on" and the frame show at once; -n -e: no lookups, MACs.
-  const pid_t pid = Spawn(
-      ns.Inside({"/usr/bin/tcpdump", "-i", interface, "-c", "1", "-n", "-e", "-l", filter}),
-      options);
+  const pid_t pid =
+      Spawn(ns.Inside({"/usr/bin/tcpdump", "-i", interface, "-c", "1", "-n", "-e", "-l", filter}),
+            options);
   const int spawn_errno = errno;
   ::close(output[1]);
   if (pid < 0) {

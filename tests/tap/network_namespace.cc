@@ -77,9 +77,8 @@ NetworkNamespace::~NetworkNamespace() {
 
 std::vector<std::string> NetworkNamespace::Inside(std::vector<std::string> argv) const {
   if (pid_ == 0) return argv;
-  std::vector<std::string> wrapped = {"/usr/bin/nsenter", absl::StrCat("--net=/proc/", pid_,
-                                                                       "/ns/net"),
-                                      "--"};
+  std::vector<std::string> wrapped = {"/usr/bin/nsenter",
+                                      absl::StrCat("--net=/proc/", pid_, "/ns/net"), "--"};
   wrapped.insert(wrapped.end(), argv.begin(), argv.end());
   return wrapped;
 }
@@ -99,8 +98,8 @@ absl::Status NetworkNamespace::Adopt(const std::string& interface, const std::st
   const CommandResult moved =
       Here().Exec({kIp, "link", "set", interface, "netns", absl::StrCat(pid_)});
   if (moved.exit_code != 0) return Failed(absl::StrCat("moving ", interface), moved);
-  const CommandResult up = Shell(absl::StrCat("ip link set ", interface, " up && ip addr add ",
-                                              cidr, " dev ", interface));
+  const CommandResult up = Shell(
+      absl::StrCat("ip link set ", interface, " up && ip addr add ", cidr, " dev ", interface));
   if (up.exit_code != 0) return Failed(absl::StrCat("setting up ", interface), up);
   return absl::OkStatus();
 }

@@ -52,8 +52,7 @@ class NetworkNamespace {
   CommandResult Exec(const std::vector<std::string>& argv,
                      absl::Duration timeout = absl::Seconds(30)) const;
   // Runs `/bin/sh -c command` inside, to completion.
-  CommandResult Shell(const std::string& command,
-                      absl::Duration timeout = absl::Seconds(30)) const;
+  CommandResult Shell(const std::string& command, absl::Duration timeout = absl::Seconds(30)) const;
 
   // Moves `interface` from the test's namespace into this one, sets it up and gives it `cidr`.
   absl::Status Adopt(const std::string& interface, const std::string& cidr) const;

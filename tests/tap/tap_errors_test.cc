@@ -163,8 +163,8 @@ class DaemonWithoutNetAdmin {
     while (!IsMounted(daemon->path())) {
       if (std::optional<int> code = WaitForExit(daemon->pid_, absl::ZeroDuration())) {
         daemon->exit_code_ = code;
-        return absl::InternalError(absl::StrCat("the daemon exited with ", *code, ":\n",
-                                                daemon->StderrText()));
+        return absl::InternalError(
+            absl::StrCat("the daemon exited with ", *code, ":\n", daemon->StderrText()));
       }
       if (absl::Now() > deadline) return absl::DeadlineExceededError(daemon->StderrText());
       absl::SleepFor(absl::Milliseconds(5));
@@ -215,8 +215,8 @@ std::optional<uint64_t> CapabilitySet(pid_t pid, absl::string_view name) {
   std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
   std::string line;
   while (std::getline(status, line)) {
-    std::vector<std::string> fields = absl::StrSplit(line, absl::ByAnyChar(":\t "),
-                                                     absl::SkipEmpty());
+    std::vector<std::string> fields =
+        absl::StrSplit(line, absl::ByAnyChar(":\t "), absl::SkipEmpty());
     uint64_t set = 0;
     if (fields.size() == 2 && fields[0] == name && absl::SimpleHexAtoi(fields[1], &set)) {
       return set;

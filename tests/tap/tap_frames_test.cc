@@ -50,8 +50,8 @@ using TapFramesTest = TapTest;
   if (ReceiveFrame(fd, [&](absl::string_view got) { return got == frame; }).has_value()) {
     return ::testing::AssertionSuccess();
   }
-  return ::testing::AssertionFailure() << "the frame sent on " << interface
-                                       << " was not read from the network within 5 s";
+  return ::testing::AssertionFailure()
+         << "the frame sent on " << interface << " was not read from the network within 5 s";
 }
 
 TEST_F(TapFramesTest, FrameWrittenIntoTheNetworkIsSeenByTcpdumpOnTheTap) {

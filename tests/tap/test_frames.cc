@@ -35,10 +35,11 @@ constexpr char kSendFrame[] =
 }  // namespace
 
 std::string TestFrame(uint8_t marker) {
-  std::string frame = {'\xff', '\xff', '\xff', '\xff', '\xff', '\xff',
-                       '\x02', '\x00', '\x5e', '\x10', '\x00', static_cast<char>(marker),
-                       static_cast<char>(kTestEtherType >> 8),
-                       static_cast<char>(kTestEtherType & 0xff)};
+  // Broadcast destination, then the source 02:00:5e:10:00 and the marker.
+  std::string frame("\xff\xff\xff\xff\xff\xff\x02\x00\x5e\x10\x00", 11);
+  frame.push_back(static_cast<char>(marker));
+  frame.push_back(static_cast<char>(kTestEtherType >> 8));
+  frame.push_back(static_cast<char>(kTestEtherType & 0xff));
   frame.resize(kMinimumFrame, static_cast<char>(marker));
   return frame;
 }
@@ -87,8 +88,7 @@ std::optional<std::string> ReceiveFrame(int fd,
                                         const std::function<bool(absl::string_view)>& wanted,
                                         absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  for (absl::Duration left = timeout; left > absl::ZeroDuration();
-       left = deadline - absl::Now()) {
+  for (absl::Duration left = timeout; left > absl::ZeroDuration(); left = deadline - absl::Now()) {
     const IoResult got = Receive(fd, left);
     if (got.error == 0 && wanted(got.bytes)) return got.bytes;
     if (got.error != 0 && got.error != EINTR) break;

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Benchmarks the tap backend: iperf3 TCP throughput and ping latency between two network
+# namespaces A and B, joined in turn, in the same run and with the same namespaces and addresses:
+#   ipnfs   an ipnfs hub network with two taps (setfattr user.ipn.tap), one moved into each
+#   veth    a veth pair, one end in each
+#   bridge  a kernel bridge with two veths, one veth's other end in each
+# Prints a markdown table on stdout (progress on stderr); ratios are to the bridge.
+#
+# Usage: scripts/bench_tap.sh [IPERF_SECONDS]   (default 5)
+#   IPNFS_BIN=PATH  benchmark that daemon binary instead of building //fs:ipnfs (-c opt)
+#
+# Needs root, /dev/fuse, /dev/net/tun, iperf3, ping, ip, nsenter, unshare, setfattr, python3
+# (scripts/deps.sh test). Everything runs in a private network namespace of its own (unshare
+# --net), so the host's interfaces are never touched and every interface made here goes away with
+# it. Bounded in time (timeout on every step, 300 s in all); on exit, also on failure or Ctrl-C,
+# it stops what it started: its daemon (and mount), its namespace holders, its temporary dir.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+seconds="${1:-5}"
+[[ "$seconds" =~ ^[0-9]+$ ]] && ((seconds >= 1 && seconds <= 60)) ||
+  { echo "usage: $0 [IPERF_SECONDS 1..60]" >&2; exit 2; }
+
+log() { echo "bench_tap: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Outer part, in the caller's namespaces: build, then run the inner part in a private netns.
+if [[ "${IPNFS_BENCH_INNER:-}" != 1 ]]; then
+  ((EUID == 0)) || die "needs root (network namespaces, taps, FUSE)"
+  for tool in iperf3 ping ip nsenter unshare setfattr fusermount3 mountpoint python3 timeout; do
+    command -v "$tool" >/dev/null || die "$tool is missing (scripts/deps.sh test installs it)"
+  done
+  work="$(mktemp -d /tmp/ipnfs_bench.XXXXXX)"
+  cleanup_outer() {
+    if mountpoint -q "$work/mnt" 2>/dev/null; then fusermount3 -u -z "$work/mnt" || true; fi
+    mountpoint -q "$work/mnt" 2>/dev/null || rm -rf --one-file-system "$work"
+  }
+  trap cleanup_outer EXIT
+  if [[ -z "${IPNFS_BIN:-}" ]]; then
+    log "building //fs:ipnfs (-c opt)"
+    bazel build -c opt //fs:ipnfs >&2
+    IPNFS_BIN="bazel-bin/fs/ipnfs"
+  fi
+  # A copy: a concurrent build cannot change the binary under the benchmark.
+  cp "$IPNFS_BIN" "$work/ipnfs"
+  status=0
+  IPNFS_BENCH_INNER=1 IPNFS_BENCH_WORK="$work" \
+    timeout --kill-after=10 300 unshare --net "$0" "$seconds" || status=$?
+  ((status != 124)) || log "gave up after 300 s"
+  exit "$status"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Inner part, in the private network namespace.
+work="$IPNFS_BENCH_WORK"
+mnt="$work/mnt"
+net="$mnt/bench"
+addr_a=10.79.100.1
+addr_b=10.79.100.2
+holders=()
+daemon=""
+
+cleanup() {
+  local pid
+  for pid in "${holders[@]}"; do
+    { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
+  done
+  if [[ -n "$daemon" ]]; then
+    kill -TERM "$daemon" 2>/dev/null || true
+    timeout 10 tail --pid="$daemon" -f /dev/null || kill -9 "$daemon" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+ip link set lo up
+
+# Starts a process that holds a new network namespace; sets the variable named $1 to its pid.
+new_namespace() {
+  unshare --net sleep 600 &
+  local pid=$! tries=0
+  holders+=("$pid")
+  while [[ "$(readlink "/proc/$pid/ns/net" || true)" == "$(readlink /proc/self/ns/net)" ]]; do
+    ((++tries < 500)) || die "unshare --net did not make a namespace"
+    sleep 0.01
+  done
+  nsenter --net="/proc/$pid/ns/net" ip link set lo up
+  printf -v "$1" '%s' "$pid"
+}
+in_ns() { local pid="$1"; shift; nsenter --net="/proc/$pid/ns/net" -- "$@"; }
+
+# Moves interface $2 into namespace $1, up, with address $3/24.
+adopt() {
+  ip link set "$2" netns "$1"
+  in_ns "$1" ip link set "$2" up
+  in_ns "$1" ip addr add "$3/24" dev "$2"
+}
+
+new_namespace ns_a
+new_namespace ns_b
+in_a=(nsenter --net="/proc/$ns_a/ns/net" --)
+in_b=(nsenter --net="/proc/$ns_b/ns/net" --)
+
+mkdir "$mnt"
+"$work/ipnfs" --state=none "$mnt" 2>"$work/daemon.log" &
+daemon=$!
+for ((i = 0; i < 500; ++i)); do mountpoint -q "$mnt" && break; sleep 0.01; done
+mountpoint -q "$mnt" || die "the daemon did not mount: $(cat "$work/daemon.log")"
+
+# Measures from A to B; appends "name|gbps|retransmits|avg_us|mdev_us|loss" to results.
+results=()
+measure() {
+  local name="$1"
+  log "$name: warming up"
+  timeout 20 "${in_a[@]}" ping -c 3 -W 2 -q "$addr_b" >/dev/null ||
+    die "$name: A cannot ping B"
+  log "$name: iperf3 -t $seconds"
+  timeout $((seconds + 20)) "${in_b[@]}" iperf3 -s -1 -B "$addr_b" >/dev/null 2>&1 &
+  local server=$! tries=0
+  until "${in_b[@]}" ss -Htln "sport = :5201" | grep -q .; do
+    ((++tries < 500)) || die "$name: iperf3 server does not listen"
+    sleep 0.01
+  done
+  local json
+  json="$(timeout $((seconds + 20)) "${in_a[@]}" iperf3 -c "$addr_b" -t "$seconds" -J)" ||
+    die "$name: iperf3 failed: $json"
+  wait "$server" || true
+  local tcp gbps retransmits avg mdev
+  tcp="$(python3 -c 'import json, sys
+end = json.load(sys.stdin)["end"]
+print("%.3f %d" % (end["sum_received"]["bits_per_second"] / 1e9,
+                   end["sum_sent"].get("retransmits", 0)))' <<<"$json")"
+  log "$name: ping -c 1000 -i 0.001"
+  local ping rtt loss
+  ping="$(timeout 60 "${in_a[@]}" ping -c 1000 -i 0.001 -q "$addr_b")" || true
+  rtt="$(sed -n 's|^rtt min/avg/max/mdev = [0-9.]*/\([0-9.]*\)/[0-9.]*/\([0-9.]*\) ms$|\1 \2|p' \
+    <<<"$ping")"
+  loss="$(grep -o '[0-9.]*% packet loss' <<<"$ping" | cut -d' ' -f1)"
+  [[ -n "$rtt" ]] || die "$name: no ping statistics: $ping"
+  read -r gbps retransmits <<<"$tcp"
+  read -r avg mdev <<<"$(awk '{ printf "%.1f %.1f", $1 * 1000, $2 * 1000 }' <<<"$rtt")"
+  results+=("$name|$gbps|$retransmits|$avg|$mdev|$loss")
+}
+
+# 1. ipnfs: a hub network with two taps.
+log "ipnfs: setfattr -n user.ipn.tap -v ipnb0,ipnb1"
+touch "$net"
+setfattr -n user.ipn.tap -v ipnb0,ipnb1 "$net"
+adopt "$ns_a" ipnb0 "$addr_a"
+adopt "$ns_b" ipnb1 "$addr_b"
+measure "ipnfs hub (2 taps)"
+ports="$(getfattr --absolute-names --only-values -n user.ipn.ports "$net")"
+stats="$(getfattr --absolute-names --only-values -n user.ipn.stats "$net" | tr '\n' ' ')"
+rm "$net"  # Deletes the taps, wherever they are.
+
+# 2. A veth pair.
+ip link add vb-a type veth peer name vb-b
+adopt "$ns_a" vb-a "$addr_a"
+adopt "$ns_b" vb-b "$addr_b"
+measure "veth pair"
+in_ns "$ns_a" ip link del vb-a
+
+# 3. A kernel bridge with two veths.
+ip link add br-bench type bridge
+ip link set br-bench up
+for side in a b; do
+  ip link add "vbr-$side" type veth peer name "vbr-$side-p"
+  ip link set "vbr-$side-p" master br-bench
+  ip link set "vbr-$side-p" up
+done
+adopt "$ns_a" vbr-a "$addr_a"
+adopt "$ns_b" vbr-b "$addr_b"
+measure "kernel bridge (2 veths)"
+
+# The table: ratios to the bridge (the last result).
+IFS='|' read -r _ bridge_gbps _ bridge_avg _ _ <<<"${results[2]}"
+echo
+echo "| path | TCP Gbit/s (iperf3 -t $seconds) | vs bridge | retransmits | ping avg µs | mdev µs | vs bridge | loss |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for line in "${results[@]}"; do
+  IFS='|' read -r name gbps retransmits avg mdev loss <<<"$line"
+  awk -v name="$name" -v g="$gbps" -v r="$retransmits" -v a="$avg" -v m="$mdev" -v l="$loss" \
+    -v bg="$bridge_gbps" -v ba="$bridge_avg" 'BEGIN {
+      printf "| %s | %.2f | %.2f | %d | %.1f | %.1f | %.2f | %s |\n", name, g, g / bg, r, a, m, a / ba, l
+    }'
+done
+echo
+echo "ping: \`ping -c 1000 -i 0.001 -q\` from A to B; TCP: \`iperf3 -c B -t $seconds\` from A (received rate)."
+echo "$(uname -sr), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ). ipnfs ports after the run:"
+echo
+echo '```'
+echo "$ports"
+echo "$stats"
+echo '```'
