@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "core/errno_status.h"
 #include "core/log.h"
 #include "core/namespace.h"
@@ -88,9 +89,13 @@ void Namespace::ReattachLocked(
     const std::string& path, Node& node,
     const std::vector<std::pair<InterfaceKind, std::string>>& interfaces) {
   for (const auto& [kind, name] : interfaces) {
-    absl::Status attached = backend_ == nullptr
-                                ? absl::UnavailableError("no interface backend")
-                                : backend_->Attach(kind, name, node.network);
+    absl::Status attached = absl::UnavailableError("no interface backend");
+    // A tap of a daemon killed a moment ago may still exist while the kernel tears it down.
+    for (int attempt = 0; backend_ != nullptr && attempt < 40; ++attempt) {
+      attached = backend_->Attach(kind, name, node.network);
+      if (StatusToErrno(attached) != EEXIST) break;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
     // An interface that cannot come back must not cost the rest of the configuration.
     if (!attached.ok()) {
       IPN_LOG(WARNING) << "cannot re-attach " << name << " to " << path << ": "

@@ -218,7 +218,8 @@ void PortFile::Ioctl(fuse_req_t req, unsigned int cmd, const void* in, size_t in
   }
   uint32_t header = vnet_header_.load();
   const IoctlReply reply =
-      HandleTunIoctl(cmd, {static_cast<const uint8_t*>(in), in_size}, &header);
+      HandleTunIoctl(cmd, {static_cast<const uint8_t*>(in), in_size},
+                     port_->mode() == PortMode::kSendReceive, &header);
   vnet_header_.store(header);
   if (reply.error != 0) {
     IPN_LOG(DEBUG) << "ioctl 0x" << std::hex << cmd << " on port " << std::dec << port_->id()

@@ -23,9 +23,11 @@ bool ReadInt(absl::Span<const uint8_t> in, int* value) {
 
 }  // namespace
 
-IoctlReply HandleTunIoctl(unsigned int cmd, absl::Span<const uint8_t> in, uint32_t* vnet_header) {
+IoctlReply HandleTunIoctl(unsigned int cmd, absl::Span<const uint8_t> in, bool read_write,
+                          uint32_t* vnet_header) {
   switch (cmd) {
     case TUNGETIFF:
+      if (!read_write) return IoctlReply{.error = EBADF, .out = {}};
       // QEMU reads ifr_flags (beyond these 4 bytes) after zeroing its ifreq: no IFF_VNET_HDR.
       return IoctlReply{.error = 0, .out = std::vector<uint8_t>(_IOC_SIZE(TUNGETIFF), 0)};
     case TUNGETVNETHDRSZ:

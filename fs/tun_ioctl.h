@@ -22,8 +22,11 @@ struct IoctlReply {
 };
 
 // Answers `cmd` with input `in` for a port whose virtio-net header length is `*vnet_header`,
-// which TUNSETVNETHDRSZ changes.
-IoctlReply HandleTunIoctl(unsigned int cmd, absl::Span<const uint8_t> in, uint32_t* vnet_header);
+// which TUNSETVNETHDRSZ changes. TUNGETIFF fails with EBADF on a port that cannot both send and
+// receive (`read_write` false), so that QEMU refuses a file opened with `3<` at start-up instead
+// of losing every packet the guest sends.
+IoctlReply HandleTunIoctl(unsigned int cmd, absl::Span<const uint8_t> in, bool read_write,
+                          uint32_t* vnet_header);
 
 }  // namespace ipnfs
 

@@ -26,42 +26,47 @@ int AsInt(const std::vector<uint8_t>& bytes) {
 
 TEST(TunIoctl, GetIffAnswersFourZeroBytes) {
   uint32_t header = 0;
-  IoctlReply reply = HandleTunIoctl(TUNGETIFF, {}, &header);
+  IoctlReply reply = HandleTunIoctl(TUNGETIFF, {}, true, &header);
   EXPECT_EQ(reply.error, 0);
   EXPECT_EQ(reply.out, std::vector<uint8_t>(4, 0));
 }
 
+TEST(TunIoctl, GetIffRefusesAPortThatCannotBothSendAndReceive) {
+  uint32_t header = 0;
+  EXPECT_EQ(HandleTunIoctl(TUNGETIFF, {}, false, &header).error, EBADF);
+}
+
 TEST(TunIoctl, VnetHeaderLengthStartsAtZeroAndTheLastSetWins) {
   uint32_t header = 0;
-  EXPECT_EQ(AsInt(HandleTunIoctl(TUNGETVNETHDRSZ, {}, &header).out), 0);
-  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(12), &header).error, 0);
-  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(10), &header).error, 0);
-  EXPECT_EQ(AsInt(HandleTunIoctl(TUNGETVNETHDRSZ, {}, &header).out), 10);
+  EXPECT_EQ(AsInt(HandleTunIoctl(TUNGETVNETHDRSZ, {}, true, &header).out), 0);
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(12), true, &header).error, 0);
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(10), true, &header).error, 0);
+  EXPECT_EQ(AsInt(HandleTunIoctl(TUNGETVNETHDRSZ, {}, true, &header).out), 10);
   EXPECT_EQ(header, 10u);
 }
 
 TEST(TunIoctl, SetAcceptsOnlyZeroTenTwelveOrTheCurrentLength) {
   uint32_t header = 0;
-  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(11), &header).error, EINVAL);
-  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(-1), &header).error, EINVAL);
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(11), true, &header).error, EINVAL);
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(-1), true, &header).error, EINVAL);
   EXPECT_EQ(header, 0u);
-  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(0), &header).error, 0);
-  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, {}, &header).error, EINVAL);
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, Int(0), true, &header).error, 0);
+  EXPECT_EQ(HandleTunIoctl(TUNSETVNETHDRSZ, {}, true, &header).error, EINVAL);
 }
 
 TEST(TunIoctl, QueueBufferAndEndiannessSettingsAreAccepted) {
   uint32_t header = 0;
   for (unsigned cmd : {TUNSETSNDBUF, TUNSETQUEUE, TUNSETVNETLE, TUNSETVNETBE}) {
-    EXPECT_EQ(HandleTunIoctl(cmd, Int(1), &header).error, 0) << cmd;
+    EXPECT_EQ(HandleTunIoctl(cmd, Int(1), true, &header).error, 0) << cmd;
   }
   EXPECT_EQ(header, 0u);
 }
 
 TEST(TunIoctl, EverythingElseIsNotATty) {
   uint32_t header = 0;
-  EXPECT_EQ(HandleTunIoctl(TUNSETIFF, Int(0), &header).error, ENOTTY);
-  EXPECT_EQ(HandleTunIoctl(TUNSETOFFLOAD, Int(0), &header).error, ENOTTY);
-  EXPECT_EQ(HandleTunIoctl(0x5401 /* TCGETS */, {}, &header).error, ENOTTY);
+  EXPECT_EQ(HandleTunIoctl(TUNSETIFF, Int(0), true, &header).error, ENOTTY);
+  EXPECT_EQ(HandleTunIoctl(TUNSETOFFLOAD, Int(0), true, &header).error, ENOTTY);
+  EXPECT_EQ(HandleTunIoctl(0x5401 /* TCGETS */, {}, true, &header).error, ENOTTY);
 }
 
 }  // namespace
