@@ -164,33 +164,34 @@ void InstallInterruptHandler() {
   ::sigaction(SIGUSR1, &action, nullptr);
 }
 
-bool IsBlockedInRead(pid_t tid) {
+bool IsBlockedInRead(pid_t tid, long syscall_number) {
   std::ifstream syscall_file(absl::StrCat("/proc/self/task/", tid, "/syscall"));
   std::string number;
   syscall_file >> number;
-  return number == std::to_string(SYS_read);
+  return number == std::to_string(syscall_number);
 }
 
-struct ReadInThread::State {
+struct CallInThread::State {
   absl::Mutex mu;
   pid_t tid ABSL_GUARDED_BY(mu) = 0;
   std::optional<IoResult> result ABSL_GUARDED_BY(mu);
 };
 
-ReadInThread::ReadInThread(int fd, size_t buffer_size) : state_(std::make_shared<State>()) {
+CallInThread::CallInThread(std::function<IoResult()> call, long syscall_number)
+    : syscall_number_(syscall_number), state_(std::make_shared<State>()) {
   InstallInterruptHandler();
-  thread_ = std::thread([state = state_, fd, buffer_size] {
+  thread_ = std::thread([state = state_, call = std::move(call)] {
     {
       absl::MutexLock lock(&state->mu);
       state->tid = static_cast<pid_t>(::syscall(SYS_gettid));
     }
-    IoResult result = ReadOnce(fd, buffer_size);
+    IoResult result = call();
     absl::MutexLock lock(&state->mu);
     state->result = std::move(result);
   });
 }
 
-ReadInThread::~ReadInThread() {
+CallInThread::~CallInThread() {
   for (int attempt = 0; attempt < 50 && !WaitFor(absl::ZeroDuration()).has_value(); ++attempt) {
     Interrupt();
     WaitFor(absl::Milliseconds(100));
@@ -198,12 +199,13 @@ ReadInThread::~ReadInThread() {
   if (WaitFor(absl::ZeroDuration()).has_value()) {
     thread_.join();
   } else {
-    std::cerr << "ReadInThread: a read() could not be interrupted; leaving its thread behind\n";
+    std::cerr << "CallInThread: a system call could not be interrupted; leaving its thread "
+                 "behind\n";
     thread_.detach();
   }
 }
 
-bool ReadInThread::WaitUntilBlocked(absl::Duration timeout) {
+bool CallInThread::WaitUntilBlocked(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
     pid_t tid;
@@ -212,19 +214,22 @@ bool ReadInThread::WaitUntilBlocked(absl::Duration timeout) {
       if (state_->result.has_value()) return false;  // Not blocked: it returned.
       tid = state_->tid;
     }
-    if (tid != 0 && IsBlockedInRead(tid)) return true;
+    if (tid != 0 && IsBlockedInRead(tid, syscall_number_)) return true;
     if (absl::Now() >= deadline) return false;
     absl::SleepFor(absl::Milliseconds(2));
   }
 }
 
-std::optional<IoResult> ReadInThread::WaitFor(absl::Duration timeout) {
+std::optional<IoResult> CallInThread::WaitFor(absl::Duration timeout) {
   absl::MutexLock lock(&state_->mu);
   auto returned = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return state_->result.has_value(); };
   state_->mu.AwaitWithTimeout(absl::Condition(&returned), timeout);
   return state_->result;
 }
 
-void ReadInThread::Interrupt() { ::pthread_kill(thread_.native_handle(), SIGUSR1); }
+void CallInThread::Interrupt() { ::pthread_kill(thread_.native_handle(), SIGUSR1); }
+
+ReadInThread::ReadInThread(int fd, size_t buffer_size)
+    : CallInThread([fd, buffer_size] { return ReadOnce(fd, buffer_size); }, SYS_read) {}
 
 }  // namespace ipnfs::tests

@@ -2,13 +2,16 @@
 // packet per write() or read(), waits with deadlines (so that a hung daemon fails the test instead
 // of hanging it), a read blocked in its own thread, and gmock matchers for the outcomes.
 //
-// Functions are thread-safe. ReadInThread owns one thread; use each object from one thread.
+// Functions are thread-safe. CallInThread owns one thread; use each object from one thread.
 #ifndef IPNFS_TESTS_PORT_IO_H_
 #define IPNFS_TESTS_PORT_IO_H_
 
 #include <pthread.h>
 #include <sys/types.h>
 
+#include <sys/syscall.h>
+
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -75,35 +78,46 @@ IoResult Receive(int fd, absl::Duration timeout = absl::Seconds(5),
 // Matches a call that failed with `error` (an errno value).
 ::testing::Matcher<const IoResult&> FailsWith(int error);
 
-// A blocking read() running in its own thread. Interrupts use SIGUSR1, whose handler (installed
-// on first use) does nothing and lacks SA_RESTART, so an interrupted read() returns EINTR.
-class ReadInThread {
+// A blocking system call (read, write) running in its own thread. Interrupts use SIGUSR1, whose
+// handler (installed on first use) does nothing and lacks SA_RESTART, so an interrupted call
+// returns EINTR.
+class CallInThread {
  public:
-  ReadInThread(int fd, size_t buffer_size = kAnyPacket);
-  // Interrupts a read still blocked (SIGUSR1, repeatedly, for up to 5 s) and joins the thread;
+  // Runs `call`, which makes the system call `syscall_number` (SYS_read, SYS_write).
+  CallInThread(std::function<IoResult()> call, long syscall_number);
+  // Interrupts a call still blocked (SIGUSR1, repeatedly, for up to 5 s) and joins the thread;
   // a thread that cannot be unblocked is detached and reported on stderr.
-  ~ReadInThread();
-  ReadInThread(const ReadInThread&) = delete;
-  ReadInThread& operator=(const ReadInThread&) = delete;
+  ~CallInThread();
+  CallInThread(const CallInThread&) = delete;
+  CallInThread& operator=(const CallInThread&) = delete;
 
-  // Waits up to `timeout` until the thread sleeps inside read() (per /proc/self/task/TID/syscall).
+  // Waits up to `timeout` until the thread sleeps inside the call (per
+  // /proc/self/task/TID/syscall).
   bool WaitUntilBlocked(absl::Duration timeout = absl::Seconds(5));
-  // Waits up to `timeout` for read() to return; its outcome, or nullopt if it still blocks.
+  // Waits up to `timeout` for the call to return; its outcome, or nullopt if it still blocks.
   std::optional<IoResult> WaitFor(absl::Duration timeout);
   // Sends SIGUSR1 to the thread.
   void Interrupt();
 
  private:
   struct State;
+  const long syscall_number_;
   std::shared_ptr<State> state_;
   std::thread thread_;
+};
+
+// A blocking read() of up to `buffer_size` bytes in its own thread.
+class ReadInThread : public CallInThread {
+ public:
+  explicit ReadInThread(int fd, size_t buffer_size = kAnyPacket);
 };
 
 // Installs the do-nothing SIGUSR1 handler without SA_RESTART (idempotent).
 void InstallInterruptHandler();
 
-// True when thread `tid` of this process is blocked in read(), per /proc/self/task/TID/syscall.
-bool IsBlockedInRead(pid_t tid);
+// True when thread `tid` of this process is blocked in system call `syscall_number` (SYS_read by
+// default), per /proc/self/task/TID/syscall.
+bool IsBlockedInRead(pid_t tid, long syscall_number = SYS_read);
 
 }  // namespace ipnfs::tests
 

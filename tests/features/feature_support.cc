@@ -215,64 +215,7 @@ std::string BackgroundProcess::Stdout() const { return ReadFileText(directory_.P
 
 std::string BackgroundProcess::Stderr() const { return ReadFileText(directory_.PathOf("stderr")); }
 
-struct WriteInThread::State {
-  absl::Mutex mu;
-  pid_t tid ABSL_GUARDED_BY(mu) = 0;
-  std::optional<IoResult> result ABSL_GUARDED_BY(mu);
-};
-
-WriteInThread::WriteInThread(int fd, std::string packet) : state_(std::make_shared<State>()) {
-  InstallInterruptHandler();
-  thread_ = std::thread([state = state_, fd, packet = std::move(packet)] {
-    {
-      absl::MutexLock lock(&state->mu);
-      state->tid = static_cast<pid_t>(::syscall(SYS_gettid));
-    }
-    IoResult result = Send(fd, packet);
-    absl::MutexLock lock(&state->mu);
-    state->result = std::move(result);
-  });
-}
-
-WriteInThread::~WriteInThread() {
-  for (int attempt = 0; attempt < 50 && !WaitFor(absl::ZeroDuration()).has_value(); ++attempt) {
-    Interrupt();
-    WaitFor(absl::Milliseconds(100));
-  }
-  if (WaitFor(absl::ZeroDuration()).has_value()) {
-    thread_.join();
-  } else {
-    std::cerr << "WriteInThread: a write() could not be interrupted; leaving its thread behind\n";
-    thread_.detach();
-  }
-}
-
-bool WriteInThread::WaitUntilBlocked(absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    pid_t tid;
-    {
-      absl::MutexLock lock(&state_->mu);
-      if (state_->result.has_value()) return false;
-      tid = state_->tid;
-    }
-    if (tid != 0) {
-      std::string number;
-      std::ifstream(absl::StrCat("/proc/self/task/", tid, "/syscall")) >> number;
-      if (number == std::to_string(SYS_write)) return true;
-    }
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-}
-
-std::optional<IoResult> WriteInThread::WaitFor(absl::Duration timeout) {
-  absl::MutexLock lock(&state_->mu);
-  auto returned = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return state_->result.has_value(); };
-  state_->mu.AwaitWithTimeout(absl::Condition(&returned), timeout);
-  return state_->result;
-}
-
-void WriteInThread::Interrupt() { ::pthread_kill(thread_.native_handle(), SIGUSR1); }
+WriteInThread::WriteInThread(int fd, std::string packet)
+    : CallInThread([fd, packet = std::move(packet)] { return Send(fd, packet); }, SYS_write) {}
 
 }  // namespace ipnfs::tests

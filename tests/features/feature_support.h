@@ -130,26 +130,10 @@ class BackgroundProcess {
   std::optional<int> exit_code_;
 };
 
-// A write() running in its own thread, for writes that flow control makes wait. Interrupts use
-// SIGUSR1 without SA_RESTART (see InstallInterruptHandler), so an interrupted write returns EINTR.
-class WriteInThread {
+// A write() of `packet` in its own thread, for writes that flow control makes wait.
+class WriteInThread : public CallInThread {
  public:
   WriteInThread(int fd, std::string packet);
-  // Interrupts a write still blocked (repeatedly, for up to 5 s) and joins the thread.
-  ~WriteInThread();
-  WriteInThread(const WriteInThread&) = delete;
-  WriteInThread& operator=(const WriteInThread&) = delete;
-
-  // Waits up to `timeout` until the thread sleeps inside write() (per /proc/self/task/TID/syscall).
-  bool WaitUntilBlocked(absl::Duration timeout = absl::Seconds(5));
-  // Waits up to `timeout` for write() to return; its outcome, or nullopt while it blocks.
-  std::optional<IoResult> WaitFor(absl::Duration timeout);
-  void Interrupt();
-
- private:
-  struct State;
-  std::shared_ptr<State> state_;
-  std::thread thread_;
 };
 
 }  // namespace ipnfs::tests
