@@ -220,17 +220,15 @@ absl::Status Network::Send(Port& from, absl::Span<const uint8_t> bytes, absl::Ti
     if (waiter) done.Complete(std::move(waiter));
     return absl::OkStatus();
   }
-  {
-    absl::MutexLock lock(&mu_);
-    if (bytes.size() > config_.mtu) {
-      ++stats_.drops_too_big;
-      return refuse(ErrnoError(EMSGSIZE, absl::StrCat(bytes.size(), " bytes exceed the MTU of ",
-                                                      config_.mtu)));
-    }
-  }
-  // Copy the bytes once, outside the lock; every receiver shares this packet.
+  // Copy the bytes once, outside the lock; every receiver shares this packet. (An oversized
+  // packet is copied for nothing, but only one lock is taken per packet.)
   const PacketRef packet = Packet::Create(bytes, now);
   absl::MutexLock lock(&mu_);
+  if (bytes.size() > config_.mtu) {
+    ++stats_.drops_too_big;
+    return refuse(ErrnoError(EMSGSIZE, absl::StrCat(bytes.size(), " bytes exceed the MTU of ",
+                                                    config_.mtu)));
+  }
   destinations_.clear();
   absl::Status routed = policy_->Route(from.id(), bytes, now, QueueRoom(*this), &destinations_);
   if (!routed.ok()) return refuse(routed);
