@@ -73,6 +73,7 @@ absl::StatusOr<std::unique_ptr<FuseMount>> FuseMount::Create(const MountOptions&
                                                              const fuse_lowlevel_ops& ops,
                                                              void* userdata) {
   if (absl::Status usable = CheckMountPoint(options.mount_point); !usable.ok()) return usable;
+  if (absl::Status ready = PrepareFuseUring(options.transport.uring); !ready.ok()) return ready;
   std::string mount_options = "fsname=ipnfs,subtype=ipnfs,nosuid,nodev,noexec";
   if (options.allow_other) mount_options += ",allow_other";
   std::vector<std::string> argv_storage = {"ipnfs", "-o", mount_options};
@@ -93,6 +94,10 @@ absl::StatusOr<std::unique_ptr<FuseMount>> FuseMount::Create(const MountOptions&
   }
   auto mount = std::unique_ptr<FuseMount>(new FuseMount(session, options.mount_point));
   mount->max_threads_ = options.max_threads;
+  absl::StatusOr<std::unique_ptr<FuseTransport>> transport =
+      FuseTransport::Install(session, options.transport);
+  if (!transport.ok()) return transport.status();  // The destructor unmounts.
+  mount->transport_ = *std::move(transport);
   return mount;
 }
 
@@ -101,8 +106,10 @@ FuseMount::FuseMount(fuse_session* session, std::string mount_point)
 
 FuseMount::~FuseMount() {
   fuse_remove_signal_handlers(session_);
+  if (transport_ != nullptr) transport_->Stop();
   fuse_session_unmount(session_);
   fuse_session_destroy(session_);
+  transport_.reset();
 }
 
 absl::Status FuseMount::Run() {
@@ -110,6 +117,7 @@ absl::Status FuseMount::Run() {
   fuse_loop_cfg_set_max_threads(config, max_threads_);
   const int result = fuse_session_loop_mt(session_, config);
   fuse_loop_cfg_destroy(config);
+  transport_->Stop();
   // Shutting down already: further signals must not kill the process before it unmounts.
   for (int signal : {SIGINT, SIGTERM, SIGHUP}) std::signal(signal, SIG_IGN);
   // libfuse reports the signal that ended the loop as a positive number: a clean stop.

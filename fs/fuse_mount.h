@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "fs/fuse_transport.h"
 
 namespace ipnfs {
 
@@ -20,6 +21,7 @@ struct MountOptions {
   std::string mount_point;
   bool allow_other = false;  // Let users other than the mounter in (permissions still apply).
   int max_threads = 16;      // libfuse worker threads at most.
+  TransportOptions transport;
 };
 
 class FuseMount {
@@ -33,13 +35,15 @@ class FuseMount {
   FuseMount(const FuseMount&) = delete;
   FuseMount& operator=(const FuseMount&) = delete;
 
-  // Serves requests until the session ends; OK after a signal or an unmount.
+  // Serves requests until the session ends; OK after a signal or an unmount. Stops the io_uring
+  // queues, if any, before returning; the mount stays until the destructor.
   absl::Status Run();
 
  private:
   FuseMount(fuse_session* session, std::string mount_point);
 
   fuse_session* session_;
+  std::unique_ptr<FuseTransport> transport_;
   std::string mount_point_;
   int max_threads_ = 16;
 };

@@ -41,7 +41,14 @@ ABSL_FLAG(bool, allow_other, geteuid() == 0,
 ABSL_FLAG(std::string, log_level, "info", "Least severity logged: debug, info, warning, error.");
 ABSL_FLAG(std::string, root_mode, "1777",
           "Octal mode of the mount's root directory (1777: anyone creates networks, like /tmp).");
-ABSL_FLAG(int, threads, 16, "Threads serving FUSE requests, at most.");
+ABSL_FLAG(int, threads, 16, "Threads serving FUSE requests through /dev/fuse, at most.");
+ABSL_FLAG(std::string, fuse_uring, "auto",
+          "FUSE-over-io_uring: one ring and thread per CPU, each serving the processes on its CPU. "
+          "auto: when the kernel offers it (/sys/module/fuse/parameters/enable_uring=Y); on: turn "
+          "that parameter on (root) and refuse to start without it; off: /dev/fuse only.");
+ABSL_FLAG(int, busy_poll_us, 0,
+          "With io_uring: spin this many microseconds for the next request before sleeping, "
+          "trading CPU time for latency (like SO_BUSY_POLL). 0: sleep at once.");
 
 namespace ipnfs {
 namespace {
@@ -119,6 +126,12 @@ int Main(int argc, char** argv) {
       root_mode > 07777) {
     return Fail("--root_mode must be an octal mode such as 1777");
   }
+  absl::StatusOr<FuseUringMode> uring_mode = ParseFuseUringMode(absl::GetFlag(FLAGS_fuse_uring));
+  if (!uring_mode.ok()) return Fail(std::string(uring_mode.status().message()));
+  const int busy_poll_us = absl::GetFlag(FLAGS_busy_poll_us);
+  if (busy_poll_us < 0 || busy_poll_us > 1000000) {
+    return Fail("--busy_poll_us must be between 0 and 1000000");
+  }
   if (absl::Status usable = CheckMountPoint(mount_point); !usable.ok()) {
     return Fail(std::string(usable.message()));
   }
@@ -157,7 +170,9 @@ int Main(int argc, char** argv) {
 
   MountOptions mount_options{.mount_point = mount_point,
                              .allow_other = absl::GetFlag(FLAGS_allow_other),
-                             .max_threads = absl::GetFlag(FLAGS_threads)};
+                             .max_threads = absl::GetFlag(FLAGS_threads),
+                             .transport = {.uring = *uring_mode,
+                                           .busy_poll = absl::Microseconds(busy_poll_us)}};
   const fuse_lowlevel_ops ops = FuseFilesystem::Operations();
   absl::StatusOr<std::unique_ptr<FuseMount>> mount =
       FuseMount::Create(mount_options, ops, &filesystem);
@@ -168,8 +183,8 @@ int Main(int argc, char** argv) {
   pthread_sigmask(SIG_SETMASK, &previous_mask, nullptr);
   IPN_LOG(INFO) << "ipnfs mounted on " << mount_point;
   absl::Status served = (*mount)->Run();
-  mount->reset();  // Unmounts.
-  filesystem.CloseAll();
+  filesystem.CloseAll();  // While the session can still carry the replies.
+  mount->reset();         // Unmounts.
   if (!served.ok()) return Fail(std::string(served.message()));
   IPN_LOG(INFO) << "ipnfs unmounted from " << mount_point;
   return 0;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -17,7 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -29,8 +33,10 @@ namespace ipnfs::tests {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
+using ::testing::Not;
 
 // What start-up errors look like: exactly one line, "ipnfs: <reason>".
 const char kOneLine[] = "ipnfs: [^\n]+\n";
@@ -226,6 +232,116 @@ TEST(DaemonTest, NoMountPointArgumentFailsFastWithOneLine) {
   EXPECT_EQ(result.exit_code, 1) << result;
   EXPECT_LT(result.elapsed, kFast) << result;
   EXPECT_THAT(result.err, AllOf(MatchesRegex(kOneLine), HasSubstr("MOUNTPOINT"))) << result;
+}
+
+}  // namespace
+}  // namespace ipnfs::tests
+
+namespace ipnfs::tests {
+namespace {
+
+// The names of `pid`'s threads.
+std::vector<std::string> ThreadNames(pid_t pid) {
+  std::vector<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"))) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.push_back(name);
+  }
+  return names;
+}
+
+// The queues the kernel wants: one per possible CPU.
+int PossibleCpus() {
+  std::ifstream file("/sys/devices/system/cpu/possible");
+  std::string text;
+  std::getline(file, text);
+  int highest = 0;
+  for (absl::string_view range : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    std::vector<absl::string_view> bounds = absl::StrSplit(range, '-');
+    int last = 0;
+    if (absl::SimpleAtoi(bounds.back(), &last)) highest = std::max(highest, last);
+  }
+  return highest + 1;
+}
+
+// Sends one packet between two ports of a fresh network of `daemon`; what the second received.
+IoResult RoundTrip(MountedDaemon& daemon) {
+  Fd in = Open(daemon.PathOf("net"), O_RDWR | O_CREAT, 0666);
+  Fd out = Open(daemon.PathOf("net"), O_RDWR);
+  if (!in.valid() || !out.valid()) {
+    IoResult failed;
+    failed.error = errno;
+    return failed;
+  }
+  IoResult sent = Send(in.get(), "over the ring");
+  if (sent.error != 0) return sent;
+  return Receive(out.get());
+}
+
+std::unique_ptr<MountedDaemon> StartDaemonWith(std::vector<std::string> flags) {
+  DaemonOptions options;
+  options.flags = std::move(flags);
+  absl::StatusOr<std::unique_ptr<MountedDaemon>> daemon = MountedDaemon::Start(options);
+  EXPECT_TRUE(daemon.ok()) << daemon.status();
+  return daemon.ok() ? *std::move(daemon) : nullptr;
+}
+
+TEST(FuseUringTest, OnServesRequestsFromOneRingThreadPerCpu) {
+  std::unique_ptr<MountedDaemon> daemon = StartDaemonWith({"--fuse_uring=on"});
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_EQ(RoundTrip(*daemon).bytes, "over the ring");
+  const int cpus = PossibleCpus();
+  EXPECT_THAT(daemon->StderrText(),
+              HasSubstr(absl::StrCat("FUSE requests through io_uring: ", cpus, " queues")));
+  std::ifstream parameter("/sys/module/fuse/parameters/enable_uring");
+  std::string enabled;
+  std::getline(parameter, enabled);
+  EXPECT_EQ(enabled, "Y") << "--fuse_uring=on turns the kernel's switch on";
+  const std::vector<std::string> threads = ThreadNames(daemon->pid());
+  for (int cpu = 0; cpu < cpus; ++cpu) {
+    EXPECT_THAT(threads, ::testing::Contains(absl::StrCat("ipnfs-uring-", cpu)));
+  }
+  EXPECT_EQ(daemon->Stop(), 0) << daemon->StderrText();
+}
+
+TEST(FuseUringTest, OffKeepsToDevFuseEvenWhenTheKernelOffersIoUring) {
+  std::unique_ptr<MountedDaemon> first = StartDaemonWith({"--fuse_uring=on"});  // Kernel: on.
+  ASSERT_NE(first, nullptr);
+  std::unique_ptr<MountedDaemon> daemon = StartDaemonWith({"--fuse_uring=off"});
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_EQ(RoundTrip(*daemon).bytes, "over the ring");
+  EXPECT_THAT(daemon->StderrText(), Not(HasSubstr("io_uring")));
+  EXPECT_THAT(ThreadNames(daemon->pid()), Not(Contains(HasSubstr("ipnfs-uring"))));
+  EXPECT_EQ(daemon->Stop(), 0) << daemon->StderrText();
+}
+
+TEST(FuseUringTest, AutoUsesIoUringWhenTheKernelOffersIt) {
+  std::unique_ptr<MountedDaemon> first = StartDaemonWith({"--fuse_uring=on"});  // Kernel: on.
+  ASSERT_NE(first, nullptr);
+  std::unique_ptr<MountedDaemon> daemon = StartDaemonWith({"--fuse_uring=auto"});
+  ASSERT_NE(daemon, nullptr);
+  EXPECT_EQ(RoundTrip(*daemon).bytes, "over the ring");
+  EXPECT_THAT(daemon->StderrText(), HasSubstr("FUSE requests through io_uring"));
+  EXPECT_EQ(daemon->Stop(), 0) << daemon->StderrText();
+}
+
+TEST(FuseUringTest, BusyPollingServesRequestsAndStopsCleanly) {
+  std::unique_ptr<MountedDaemon> daemon =
+      StartDaemonWith({"--fuse_uring=on", "--busy_poll_us=200"});
+  ASSERT_NE(daemon, nullptr);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(RoundTrip(*daemon).bytes, "over the ring");
+  EXPECT_EQ(daemon->Stop(), 0) << daemon->StderrText();
+}
+
+TEST(FuseUringTest, BadTransportFlagsFailFastWithOneLine) {
+  TempDir dir;
+  for (const char* flag : {"--fuse_uring=sometimes", "--busy_poll_us=-1"}) {
+    CommandResult result = RunDaemonToExit({flag, dir.path()});
+    EXPECT_EQ(result.exit_code, 1) << result;
+    EXPECT_LT(result.elapsed, kFast) << result;
+    EXPECT_THAT(result.err, MatchesRegex(kOneLine)) << result;
+  }
 }
 
 }  // namespace

@@ -106,6 +106,12 @@ absl::StatusOr<std::unique_ptr<MountedDaemon>> MountedDaemon::Start(const Daemon
   if (stderr_fd < 0) return ErrnoStatus("open stderr.log");
 
   std::vector<std::string> argv = {DaemonBinary(), kNoStateFlag};
+  // The test target's environment may choose the FUSE transport (BUILD: env).
+  if (const char* extra = std::getenv("IPNFS_TEST_DAEMON_FLAGS"); extra != nullptr) {
+    for (absl::string_view flag : absl::StrSplit(extra, ' ', absl::SkipEmpty())) {
+      argv.emplace_back(flag);
+    }
+  }
   argv.insert(argv.end(), options.flags.begin(), options.flags.end());
   argv.push_back(mount_point);
   SpawnOptions spawn;

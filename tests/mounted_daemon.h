@@ -6,7 +6,8 @@
 // to it, and returns once the mount shows in /proc/self/mountinfo. The destructor stops the daemon
 // (SIGTERM; after a timeout SIGKILL and a lazy `fusermount3 -u -z`) and removes the directory.
 // The daemon receives SIGTERM if the thread that started it dies (PR_SET_PDEATHSIG), so a crashed
-// test leaves no mount behind. Not thread-safe: use one MountedDaemon from one thread at a time.
+// test leaves no mount behind. Flags in $IPNFS_TEST_DAEMON_FLAGS (space-separated) come before
+// DaemonOptions::flags: test targets use it to run a suite on another FUSE transport. Not thread-safe: use one MountedDaemon from one thread at a time.
 #ifndef IPNFS_TESTS_MOUNTED_DAEMON_H_
 #define IPNFS_TESTS_MOUNTED_DAEMON_H_
 
