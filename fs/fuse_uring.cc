@@ -49,7 +49,10 @@ constexpr unsigned kRingSize = 512;  // SQEs; the CQ is twice that.
 // Each parked request, once answered, may come back on any CPU: hence "parked in all queues".
 constexpr int64_t kSpare = 32;
 constexpr size_t kMaxEntries = 1 << 16;  // Per queue.
-constexpr uint64_t kWakeTag = ~uint64_t{0};
+// Completion tags: an entry's index (its request arrived), or one of these.
+constexpr uint64_t kWakeTag = ~uint64_t{0};        // The eventfd: the inbox has work.
+constexpr uint64_t kCommitTag = uint64_t{1} << 62;  // | index: another queue answered the entry.
+constexpr uint64_t kMessageTag = uint64_t{1} << 61;  // A failed message to another queue.
 
 }  // namespace
 
@@ -77,6 +80,8 @@ class FuseUringQueue {
   void Answer(FuseUringEntry* entry);
   // Makes the thread look at its entries (after parked requests grew). Any thread.
   void Wake();
+  // Queue thread: posts a completion tagged `tag` to the ring `ring_fd` of another queue.
+  void Message(int ring_fd, uint64_t tag);
 
  private:
   void Run(absl::Notification& ready, absl::Status& status);
@@ -153,6 +158,11 @@ void FuseUringQueue::Answer(FuseUringEntry* entry) {
     SubmitCommand(entry, abi::kCommandCommitAndFetch);
     return;
   }
+  if (t_queue != nullptr) {
+    // Another queue's thread: a message from its ring to ours, sent with its next submission.
+    t_queue->Message(ring_.ring_fd, kCommitTag | entry->index);
+    return;
+  }
   {
     absl::MutexLock lock(&mu_);
     inbox_.push_back(entry);
@@ -206,6 +216,8 @@ void FuseUringQueue::WaitForCompletions() {
     io_uring_cqe* cqe;
     while (io_uring_peek_cqe(&ring_, &cqe) != 0) {
       if (absl::Now() >= deadline) break;
+      // Let a client on this CPU run (its request then arrives without waking anyone).
+      sched_yield();
     }
     if (io_uring_cq_ready(&ring_) > 0) return;
   }
@@ -220,6 +232,15 @@ void FuseUringQueue::Handle(uint64_t tag, int result) {
   if (tag == kWakeTag) {
     DrainInbox();
     if (!owner_.stopped_.load(std::memory_order_acquire)) ArmWake();
+    return;
+  }
+  if (tag == kMessageTag) {
+    IPN_LOG(ERROR) << "FUSE queue " << qid_ << ": message to another queue failed: "
+                   << std::strerror(-result);
+    return;
+  }
+  if (tag & kCommitTag) {
+    SubmitCommand(entries_[tag & ~kCommitTag].get(), abi::kCommandCommitAndFetch);
     return;
   }
   FuseUringEntry* entry = entries_[tag].get();
@@ -332,6 +353,13 @@ void FuseUringQueue::SubmitCommand(FuseUringEntry* entry, uint32_t command) {
   std::memcpy(sqe->cmd, &request, sizeof(request));
   io_uring_sqe_set_data64(sqe, entry->index);
   ++armed_;
+}
+
+void FuseUringQueue::Message(int ring_fd, uint64_t tag) {
+  io_uring_sqe* sqe = GetSqe();
+  io_uring_prep_msg_ring(sqe, ring_fd, 0, tag, 0);
+  sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+  io_uring_sqe_set_data64(sqe, kMessageTag);
 }
 
 void FuseUringQueue::ArmWake() {

@@ -7,7 +7,11 @@
 # known with one hello frame) and 1 sender -> 3 receivers (broadcast), 64- and 1500-byte Ethernet
 # frames, sent as fast as the path takes them for --seconds (2) or --count (200000) frames,
 # whichever comes first; receivers count until 0.5 s after the sender stops. Paths:
-#   ipnfs-hub, ipnfs-switch                 network files, one write/read per frame
+#   ipnfs-hub, ipnfs-switch                 network files, one write/read per frame, FUSE through
+#                                           /dev/fuse (--fuse_uring=off)
+#   ipnfs-hub-uring, ipnfs-switch-uring     the same, FUSE over io_uring (--fuse_uring=on, which
+#                                           turns the fuse module's enable_uring on and leaves it)
+#   ipnfs-hub-busy                          the same with --busy_poll_us=50 (see its CPU column)
 #   ipnfs-hub-framed, ipnfs-switch-framed   IPNFS_IOC_FRAMED: 64 frames per write, reads take all
 #   ipnfs-tap-hub, ipnfs-tap-switch         taps of the daemon (user.ipn.tap), packet sockets on them
 #   vde-hub, vde-switch                     vde_switch -x / vde_switch, clients on libvdeplug
@@ -106,10 +110,10 @@ cpu_busy() {
   echo $((100 * (u + n + s + q + sq + st - busy0) / (u + n + s + i + w + q + sq + st - total0 + 1)))
 }
 
-# start_daemon MOUNTPOINT: mounts a fresh ipnfs (no state file); sets daemon_pid.
+# start_daemon MOUNTPOINT [FLAGS...]: mounts a fresh ipnfs (no state file); sets daemon_pid.
 start_daemon() {
   mkdir -p "$1"
-  "${prio[@]}" "$bin/ipnfs" --state=none --log_level=warning "$1" 2>>"$tmp/ipnfs.log" &
+  "${prio[@]}" "$bin/ipnfs" --state=none --log_level=warning "${@:2}" "$1" 2>>"$tmp/ipnfs.log" &
   daemon_pid=$!
   daemon_pids+=("$daemon_pid")
   mounts+=("$1")
@@ -186,10 +190,19 @@ switch_taps="is${tag}"
 bridge="ib${tag}"      # the bridge, and its taps ib${tag}s, ib${tag}1..3
 
 setup_traffic() {
-  mnt="$tmp/mnt"
-  start_daemon "$mnt"
-  ipnfs_pid="$daemon_pid"
   local net policy taps t
+  # The same networks on daemons serving FUSE over io_uring, without and with busy polling.
+  mnt_uring="$tmp/mnt-uring" mnt_busy="$tmp/mnt-busy"
+  start_daemon "$mnt_uring" --fuse_uring=on; uring_pid="$daemon_pid"
+  start_daemon "$mnt_busy" --fuse_uring=on --busy_poll_us=50; busy_pid="$daemon_pid"
+  for net in hub switch; do
+    touch "$mnt_uring/$net" "$mnt_busy/$net"
+    setfattr -n user.ipn.policy -v "$net" "$mnt_uring/$net"
+    setfattr -n user.ipn.policy -v "$net" "$mnt_busy/$net"
+  done
+  mnt="$tmp/mnt"
+  start_daemon "$mnt" --fuse_uring=off
+  ipnfs_pid="$daemon_pid"
   for net in hub:hub switch:switch taphub:hub:$hub_taps tapswitch:switch:$switch_taps; do
     IFS=: read -r net policy taps <<<"$net"
     touch "$mnt/$net"
@@ -222,6 +235,9 @@ endpoints() {
   case "$1" in
     ipnfs-hub) send_ep="file:$mnt/hub" recv_ep="file:$mnt/hub" switch_pid=$ipnfs_pid ;;
     ipnfs-switch) send_ep="file:$mnt/switch" recv_ep="file:$mnt/switch" switch_pid=$ipnfs_pid ;;
+    ipnfs-hub-uring) send_ep="file:$mnt_uring/hub" recv_ep="file:$mnt_uring/hub" switch_pid=$uring_pid ;;
+    ipnfs-switch-uring) send_ep="file:$mnt_uring/switch" recv_ep="file:$mnt_uring/switch" switch_pid=$uring_pid ;;
+    ipnfs-hub-busy) send_ep="file:$mnt_busy/hub" recv_ep="file:$mnt_busy/hub" switch_pid=$busy_pid ;;
     ipnfs-hub-framed) send_ep="framed:$mnt/hub" recv_ep="framed:$mnt/hub" switch_pid=$ipnfs_pid ;;
     ipnfs-switch-framed) send_ep="framed:$mnt/switch" recv_ep="framed:$mnt/switch" switch_pid=$ipnfs_pid ;;
     ipnfs-tap-hub) send_ep="packet:${hub_taps}s" recv_ep="packet:$hub_taps" recv_suffix=1 switch_pid=$ipnfs_pid ;;
@@ -274,7 +290,7 @@ run_case() {
   echo "$round $path $size $fanout $sent $((ticks1 - ticks0)) ${received[*]}" >>"$results"
 }
 
-paths=(ipnfs-hub ipnfs-switch ipnfs-hub-framed ipnfs-switch-framed ipnfs-tap-hub ipnfs-tap-switch
+paths=(ipnfs-hub ipnfs-switch ipnfs-hub-uring ipnfs-switch-uring ipnfs-hub-busy ipnfs-hub-framed ipnfs-switch-framed ipnfs-tap-hub ipnfs-tap-switch
   vde-hub vde-switch bridge unix)
 
 # --- The run ---------------------------------------------------------------------------------------
