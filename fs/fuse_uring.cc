@@ -452,20 +452,24 @@ void FuseUring::Stop() {
   for (auto& queue : queues_) queue->Join();
 }
 
+int CpuListSlots(absl::string_view list) {
+  int highest = -1;
+  for (absl::string_view range : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+    std::pair<absl::string_view, absl::string_view> bounds = absl::StrSplit(range, '-');
+    const absl::string_view last = bounds.second.empty() ? bounds.first : bounds.second;
+    int cpu = 0;
+    if (absl::SimpleAtoi(last, &cpu) && cpu >= 0) highest = std::max(highest, cpu);
+  }
+  return highest + 1;
+}
+
 int PossibleCpuCount() {
   std::ifstream file("/sys/devices/system/cpu/possible");
   std::string text;
   std::getline(file, text);
-  int highest = -1;
-  for (absl::string_view range : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    std::pair<absl::string_view, absl::string_view> bounds = absl::StrSplit(range, '-');
-    int last = 0;
-    const absl::string_view end = bounds.second.empty() ? bounds.first : bounds.second;
-    if (absl::SimpleAtoi(end, &last)) highest = std::max(highest, last);
-  }
-  if (highest >= 0) return highest + 1;
-  const long online = ::sysconf(_SC_NPROCESSORS_CONF);
-  return online > 0 ? static_cast<int>(online) : 1;
+  if (const int slots = CpuListSlots(text); slots > 0) return slots;
+  const long configured = ::sysconf(_SC_NPROCESSORS_CONF);
+  return configured > 0 ? static_cast<int>(configured) : 1;
 }
 
 }  // namespace ipnfs

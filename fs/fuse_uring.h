@@ -26,6 +26,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -87,6 +88,10 @@ class FuseUring {
 
 // The number of queues the kernel expects: one per possible CPU (/sys/devices/system/cpu/possible).
 int PossibleCpuCount();
+
+// The number of CPU slots a kernel CPU list ("0-1", "0-3,8") spans: its highest CPU + 1; 0 when it
+// names none.
+int CpuListSlots(absl::string_view list);
 
 }  // namespace ipnfs
 
