@@ -341,6 +341,21 @@ void Network::Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonbl
   }
 }
 
+size_t Network::TakeQueued(Port& port, size_t max_packets, std::vector<PacketRef>& out) {
+  Completions done;
+  absl::MutexLock lock(&mu_);
+  if (!Receives(port.mode())) return 0;
+  const absl::Time now = absl::Now();
+  size_t taken = 0;
+  while (taken < max_packets && !port.queue_.empty()) {
+    out.push_back(port.queue_.Pop());
+    CountReceivedLocked(port, *out.back(), out.back()->size(), now);
+    ++taken;
+  }
+  if (taken > 0 && config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
+  return taken;
+}
+
 void Network::Cancel(Port& port, uint64_t waiter_id) {
   Completions done;
   absl::MutexLock lock(&mu_);

@@ -103,6 +103,7 @@ class Network : public std::enable_shared_from_this<Network> {
   absl::Status Send(Port& from, absl::Span<const uint8_t> bytes, absl::Time now,
                     std::unique_ptr<SendWaiter> waiter);
   void Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonblocking);
+  size_t TakeQueued(Port& port, size_t max_packets, std::vector<PacketRef>& out);
   void Cancel(Port& port, uint64_t waiter_id);
   PollState Poll(Port& port, std::unique_ptr<PollWaiter> waiter);
   void CancelAll(Port& port, int error_number);

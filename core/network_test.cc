@@ -642,11 +642,56 @@ TEST(Network, JoinBeyondMaxPortsFailsWithEusersUntilAPortLeaves) {
   EXPECT_TRUE(network->Join(PortMode::kReceive, PortOwner{}, kStart).ok());
 }
 
+const std::vector<uint8_t> kFirst = {1}, kSecond = {2}, kThird = {3};
+
+// ---- Batched taking (Port::TakeQueued) ----
+
+TEST(Network, TakeQueuedMovesAtMostTheAskedNumberOldestFirst) {
+  auto network = NewHub();
+  auto sender = JoinAs(*network, PortMode::kSend);
+  auto receiver = JoinAs(*network, PortMode::kReceive);
+  for (uint8_t i = 1; i <= 3; ++i) ASSERT_TRUE(sender->Send(std::vector<uint8_t>{i}, kStart).ok());
+  std::vector<PacketRef> taken;
+
+  EXPECT_EQ(receiver->TakeQueued(2, taken), 2u);
+
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0]->bytes()[0], 1);
+  EXPECT_EQ(taken[1]->bytes()[0], 2);
+  EXPECT_EQ(receiver->queued(), 1u);
+  EXPECT_EQ(receiver->counters().packets_in, 2u);
+  EXPECT_EQ(ReadNow(*receiver).bytes, std::vector<uint8_t>{3});
+}
+
+TEST(Network, TakeQueuedOnAnEmptyQueueTakesNothing) {
+  auto network = NewHub();
+  auto receiver = JoinAs(*network, PortMode::kReceive);
+  std::vector<PacketRef> taken;
+
+  EXPECT_EQ(receiver->TakeQueued(8, taken), 0u);
+  EXPECT_TRUE(taken.empty());
+}
+
+TEST(Network, TakeQueuedReleasesASenderWaitingUnderBlockFlow) {
+  SendOutcome sent;
+  const absl::Time now = absl::Now();
+  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
+  auto sender = JoinAs(*network, PortMode::kSend, now);
+  auto receiver = JoinAs(*network, PortMode::kReceive, now);
+  ASSERT_TRUE(sender->Send(kFirst, now).ok());
+  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  ASSERT_TRUE(sent.pending());
+  std::vector<PacketRef> taken;
+
+  ASSERT_EQ(receiver->TakeQueued(1, taken), 1u);
+
+  EXPECT_EQ(sent.completions, 1);
+  EXPECT_EQ(ReadNow(*receiver).bytes, kSecond);
+}
+
 // ---- Flow control "block" ----
 // The core reads the real clock in Receive() and Poll(), so these tests start at absl::Now() and
 // use a long stall, so that no receiver counts as stalled unless a test says so.
-
-const std::vector<uint8_t> kFirst = {1}, kSecond = {2}, kThird = {3};
 
 TEST(Network, BlockFlowRefusesASendThatWouldOverflowAReceiverWithEagain) {
   const absl::Time now = absl::Now();

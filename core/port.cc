@@ -45,6 +45,10 @@ void Port::Receive(std::unique_ptr<ReadWaiter> waiter, bool nonblocking) {
   network_->Receive(*this, std::move(waiter), nonblocking);
 }
 
+size_t Port::TakeQueued(size_t max_packets, std::vector<PacketRef>& out) {
+  return network_->TakeQueued(*this, max_packets, out);
+}
+
 void Port::Cancel(uint64_t waiter_id) { network_->Cancel(*this, waiter_id); }
 
 PollState Port::Poll(std::unique_ptr<PollWaiter> waiter) {

@@ -12,6 +12,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -74,6 +75,12 @@ class Port {
   // Completes `waiter` with the oldest queued packet, or fails it with EAGAIN when nothing is
   // queued and `nonblocking`, or parks it until a packet arrives. Never blocks the caller.
   void Receive(std::unique_ptr<ReadWaiter> waiter, bool nonblocking);
+
+  // Moves up to `max_packets` queued packets to the end of `out`, oldest first, and counts them as
+  // read, under one lock: a batched non-blocking Receive for adapters that move many packets (the
+  // tap backend). Returns how many it moved; 0 when nothing is queued (or the port may not
+  // receive). Never parks anything.
+  size_t TakeQueued(size_t max_packets, std::vector<PacketRef>& out);
 
   // Fails the parked read or send `waiter_id` with EINTR; nothing happens if it already
   // completed. No packet is consumed (or sent) for it.

@@ -10,7 +10,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +19,7 @@
 #include "tap/link.h"
 #include "tap/link_counters.h"
 #include "tap/wakeup.h"
+#include "tap/write_slot.h"
 
 namespace ipnfs {
 
@@ -47,16 +47,17 @@ class AttachedLink {
 
   size_t read_slots() const { return reads_.size(); }
   FrameSlot& read_slot(size_t i) { return *reads_[i]; }
-  FrameSlot& write_slot(size_t i) { return *writes_[i]; }
+  WriteSlot& write_slot(size_t i) { return *writes_[i]; }
 
   // Sends into the network, at `now`, the frame that a read which returned `bytes` left in read
   // slot `i`; a frame the link or the network refuses is dropped and counted.
   void Forward(size_t i, size_t bytes, absl::Time now);
 
-  // Moves the next frame queued on the port into a free write slot, marks it busy and returns its
-  // index. nullopt when no slot is free (call again once a write completed) or nothing is queued
-  // (the doorbell rings when something is).
-  std::optional<size_t> TakeQueuedFrame();
+  // Takes the frames queued on the port, as many as there are free write slots, in one batch: each
+  // goes into a free write slot (by reference, not copied), which is marked busy; `ready` gets
+  // their indices, oldest frame first. When the queue runs empty the doorbell is armed, so it rings
+  // once something is queued; when the slots run out, call again once a write completed.
+  void TakeQueuedFrames(std::vector<size_t>& ready);
 
   // Frees write slot `i` after its write returned `result` (bytes, or -errno), counting it.
   void Written(size_t i, int result);
@@ -78,9 +79,11 @@ class AttachedLink {
   const std::unique_ptr<Port> port_;
   const std::shared_ptr<LinkCounters> counters_;
   const std::shared_ptr<Doorbell> doorbell_;
+  const size_t frame_capacity_;
   std::vector<std::unique_ptr<FrameSlot>> reads_;
-  std::vector<std::unique_ptr<FrameSlot>> writes_;
+  std::vector<std::unique_ptr<WriteSlot>> writes_;
   std::vector<size_t> free_writes_;
+  std::vector<PacketRef> taken_;  // Scratch space for TakeQueuedFrames.
 };
 
 }  // namespace ipnfs

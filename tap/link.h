@@ -14,6 +14,7 @@
 #include "absl/types/span.h"
 #include "core/interface_backend.h"
 #include "tap/frame_slot.h"
+#include "tap/write_slot.h"
 
 namespace ipnfs {
 
@@ -32,8 +33,9 @@ class Link {
   // network; empty when it must be dropped (truncated, or not a frame to forward).
   virtual absl::Span<const uint8_t> ReceivedFrame(FrameSlot& slot, size_t bytes) = 0;
 
-  // Prepares `sqe` to transmit the frame held in `slot` (slot.written()).
-  virtual void PrepareWrite(io_uring_sqe* sqe, FrameSlot& slot) = 0;
+  // Prepares `sqe` to transmit the frame of `slot.packet`, filling the slot's header, vectors and
+  // length (the bytes a complete write takes).
+  virtual void PrepareWrite(io_uring_sqe* sqe, WriteSlot& slot) = 0;
 
   // True while the interface is still there to read from: a tap that was moved to another network
   // namespace still is, one that was deleted is not; a grabbed interface must still exist here.

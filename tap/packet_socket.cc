@@ -124,11 +124,15 @@ absl::Span<const uint8_t> PacketSocket::ReceivedFrame(FrameSlot& slot, size_t by
   return {start, size};
 }
 
-void PacketSocket::PrepareWrite(io_uring_sqe* sqe, FrameSlot& slot) {
+void PacketSocket::PrepareWrite(io_uring_sqe* sqe, WriteSlot& slot) {
   // A zero header: a complete frame, no offload asked for.
-  uint8_t* header = slot.frame() - kVnetHeader;
-  std::memset(header, 0, kVnetHeader);
-  io_uring_prep_write(sqe, fd_.get(), header, static_cast<unsigned>(kVnetHeader + slot.length), 0);
+  static_assert(kVnetHeader <= WriteSlot::kMaxHeader);
+  std::memset(slot.header, 0, kVnetHeader);
+  absl::Span<const uint8_t> frame = slot.packet->bytes();
+  slot.vectors[0] = {.iov_base = slot.header, .iov_len = kVnetHeader};
+  slot.vectors[1] = {.iov_base = const_cast<uint8_t*>(frame.data()), .iov_len = frame.size()};
+  slot.length = kVnetHeader + frame.size();
+  io_uring_prep_writev(sqe, fd_.get(), slot.vectors, 2, 0);
 }
 
 bool PacketSocket::Exists() const { return InterfaceIndexExists(ifindex_); }

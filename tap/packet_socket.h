@@ -31,7 +31,7 @@ class PacketSocket final : public Link {
   int fd() const override { return fd_.get(); }
   void PrepareRead(io_uring_sqe* sqe, FrameSlot& slot) override;
   absl::Span<const uint8_t> ReceivedFrame(FrameSlot& slot, size_t bytes) override;
-  void PrepareWrite(io_uring_sqe* sqe, FrameSlot& slot) override;
+  void PrepareWrite(io_uring_sqe* sqe, WriteSlot& slot) override;
   // False once the interface is gone from this network namespace (deleted or moved away).
   bool Exists() const override;
 

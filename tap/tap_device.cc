@@ -50,8 +50,9 @@ absl::Span<const uint8_t> TapDevice::ReceivedFrame(FrameSlot& slot, size_t bytes
   return {slot.frame(), bytes};
 }
 
-void TapDevice::PrepareWrite(io_uring_sqe* sqe, FrameSlot& slot) {
-  absl::Span<const uint8_t> frame = slot.written();
+void TapDevice::PrepareWrite(io_uring_sqe* sqe, WriteSlot& slot) {
+  absl::Span<const uint8_t> frame = slot.packet->bytes();
+  slot.length = frame.size();
   io_uring_prep_write(sqe, fd_.get(), frame.data(), static_cast<unsigned>(frame.size()), 0);
 }
 
