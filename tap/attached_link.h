@@ -24,7 +24,7 @@
 namespace ipnfs {
 
 struct SlotCounts {
-  size_t reads = 8;    // Reads kept armed on the interface.
+  size_t reads = 16;   // Reads kept armed on the interface.
   size_t writes = 32;  // Writes in flight at most; further frames wait in the port's queue.
 };
 
