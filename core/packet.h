@@ -1,7 +1,9 @@
 // Packet: the immutable bytes of one write, shared by every port that receives it.
 //
 // A packet is created once per send and handed to receivers as a PacketRef; it is never copied per
-// receiver. Thread-safe: immutable after Create, refcounted atomically.
+// receiver. It may carry an Offload (a checksum to complete, a GSO packet to segment), which only
+// receivers that take offloads see; the others get the ordinary frames it stands for.
+// Thread-safe: immutable after Create, refcounted atomically.
 #ifndef IPNFS_CORE_PACKET_H_
 #define IPNFS_CORE_PACKET_H_
 
@@ -11,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "core/offload.h"
 
 namespace ipnfs {
 
@@ -19,8 +22,9 @@ using PacketRef = std::shared_ptr<const Packet>;
 
 class Packet {
  public:
-  // A packet holding a copy of `bytes`, sent at `sent`.
-  static PacketRef Create(absl::Span<const uint8_t> bytes, absl::Time sent);
+  // A packet holding a copy of `bytes`, sent at `sent`, with `offload` left to do.
+  static PacketRef Create(absl::Span<const uint8_t> bytes, absl::Time sent,
+                          const Offload& offload = {});
 
   Packet(const Packet&) = delete;
   Packet& operator=(const Packet&) = delete;
@@ -29,13 +33,15 @@ class Packet {
   absl::Span<const uint8_t> bytes() const { return {data_.get(), size_}; }
   size_t size() const { return size_; }
   absl::Time sent() const { return sent_; }
+  const Offload& offload() const { return offload_; }
 
  private:
-  Packet(absl::Span<const uint8_t> bytes, absl::Time sent);
+  Packet(absl::Span<const uint8_t> bytes, absl::Time sent, const Offload& offload);
 
   std::unique_ptr<uint8_t[]> data_;
   size_t size_;
   absl::Time sent_;
+  Offload offload_;
 };
 
 }  // namespace ipnfs

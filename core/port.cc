@@ -24,13 +24,22 @@ Port::~Port() {
 }
 
 absl::Status Port::Send(absl::Span<const uint8_t> bytes, absl::Time now) {
-  return network_->Send(*this, bytes, now, nullptr);
+  return network_->Send(*this, bytes, Offload{}, now, nullptr);
+}
+
+absl::Status Port::Send(absl::Span<const uint8_t> bytes, const Offload& offload, absl::Time now) {
+  return network_->Send(*this, bytes, offload, now, nullptr);
+}
+
+void Port::SetAcceptsOffloads(bool accepts) {
+  absl::MutexLock lock(&network_->mu_);
+  accepts_offloads_ = accepts;
 }
 
 void Port::Send(absl::Span<const uint8_t> bytes, absl::Time now,
                 std::unique_ptr<SendWaiter> waiter, bool nonblocking) {
   if (nonblocking) {
-    absl::Status sent = network_->Send(*this, bytes, now, nullptr);
+    absl::Status sent = network_->Send(*this, bytes, Offload{}, now, nullptr);
     if (sent.ok()) {
       waiter->Complete();
     } else {
@@ -38,7 +47,7 @@ void Port::Send(absl::Span<const uint8_t> bytes, absl::Time now,
     }
     return;
   }
-  network_->Send(*this, bytes, now, std::move(waiter)).IgnoreError();
+  network_->Send(*this, bytes, Offload{}, now, std::move(waiter)).IgnoreError();
 }
 
 void Port::Receive(std::unique_ptr<ReadWaiter> waiter, bool nonblocking) {

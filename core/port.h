@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "core/offload.h"
 #include "core/port_queue.h"
 #include "core/waiters.h"
 #include "policies/policy.h"
@@ -66,6 +67,16 @@ class Port {
   // sends nothing.
   absl::Status Send(absl::Span<const uint8_t> bytes, absl::Time now);
 
+  // The same for a packet with `offload` left to do (from a tap with offloads). The MTU applies to
+  // the largest frame it resolves to (one segment of a GSO packet); EINVAL when it cannot be
+  // resolved (see core/segmentation.h) or is over Offload::kMaxPacketBytes.
+  absl::Status Send(absl::Span<const uint8_t> bytes, const Offload& offload, absl::Time now);
+
+  // Whether this port gets packets with offloads as they are (true) or the ordinary frames they
+  // stand for (false, the default): only an adapter that hands the offload on to the kernel (a
+  // tap with virtio-net headers) sets it.
+  void SetAcceptsOffloads(bool accepts);
+
   // The same, but when flow control ("block") makes the send wait and not `nonblocking`, `waiter`
   // is parked and completed once every receiver has room (or stalled). Always completes or fails
   // `waiter`, now or later.
@@ -114,6 +125,7 @@ class Port {
   PortCounters counters_;
   absl::Time last_read_;  // Last time a packet was handed to this port's reader (or join time).
   size_t blocked_sends_ = 0;  // Sends from this port waiting for room.
+  bool accepts_offloads_ = false;
 };
 
 }  // namespace ipnfs

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/checksum.h"
 #include "core/errno_status.h"
 #include "tap/frame_fixup.h"
 #include "tap/link_control.h"
