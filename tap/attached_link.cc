@@ -16,6 +16,7 @@ AttachedLink::AttachedLink(uint64_t id, std::unique_ptr<Link> link, std::unique_
       counters_(std::move(counters)),
       doorbell_(std::move(doorbell)),
       frame_capacity_(frame_capacity) {
+  port_->SetAcceptsOffloads(link_->offloads());
   for (size_t i = 0; i < slots.reads; ++i) {
     reads_.push_back(std::make_unique<FrameSlot>(frame_capacity));
   }
@@ -29,14 +30,15 @@ AttachedLink::AttachedLink(uint64_t id, std::unique_ptr<Link> link, std::unique_
 AttachedLink::~AttachedLink() = default;
 
 void AttachedLink::Forward(size_t i, size_t bytes, absl::Time now) {
-  absl::Span<const uint8_t> frame = link_->ReceivedFrame(*reads_[i], bytes);
-  if (frame.empty()) {
+  const IncomingFrame frame = link_->ReceivedFrame(*reads_[i], bytes);
+  if (frame.bytes.empty()) {
     counters_->DropIn();
     return;
   }
-  // EMSGSIZE (over the MTU) or EAGAIN (receivers full under flow control): the frame is lost.
-  if (port_->Send(frame, now).ok()) {
-    counters_->FrameIn(frame.size());
+  // EMSGSIZE (over the MTU), EAGAIN (receivers full under flow control) or EINVAL (an offload
+  // the network cannot resolve): the frame is lost.
+  if (port_->Send(frame.bytes, frame.offload, now).ok()) {
+    counters_->FrameIn(frame.bytes.size());
   } else {
     counters_->DropIn();
   }

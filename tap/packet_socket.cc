@@ -103,7 +103,7 @@ void PacketSocket::PrepareRead(io_uring_sqe* sqe, FrameSlot& slot) {
   io_uring_prep_recvmsg(sqe, fd_.get(), &slot.message, 0);
 }
 
-absl::Span<const uint8_t> PacketSocket::ReceivedFrame(FrameSlot& slot, size_t bytes) {
+IncomingFrame PacketSocket::ReceivedFrame(FrameSlot& slot, size_t bytes) {
   if ((slot.message.msg_flags & MSG_TRUNC) != 0 || bytes <= kVnetHeader) return {};
   if (slot.from.sll_pkttype == PACKET_OUTGOING) return {};  // Never loop our own frames back.
   size_t size = bytes - kVnetHeader;
@@ -122,7 +122,7 @@ absl::Span<const uint8_t> PacketSocket::ReceivedFrame(FrameSlot& slot, size_t by
     start -= kVlanTag;
     size += kVlanTag;
   }
-  return {start, size};
+  return {.bytes = {start, size}, .offload = Offload{}};
 }
 
 void PacketSocket::PrepareWrite(io_uring_sqe* sqe, WriteSlot& slot) {
