@@ -208,8 +208,8 @@ void Network::NotifyWritersLocked(absl::Time now, Completions& done) {
   }
 }
 
-absl::Status Network::Send(Port& from, absl::Span<const uint8_t> bytes, const Offload& offload,
-                           absl::Time now, std::unique_ptr<SendWaiter> waiter) {
+absl::Status Network::Send(Port& from, PacketRef packet, absl::Time now,
+                           std::unique_ptr<SendWaiter> waiter) {
   Completions done;  // Runs after every lock below is released.
   auto refuse = [&](absl::Status status) {
     if (!waiter) return status;
@@ -217,10 +217,12 @@ absl::Status Network::Send(Port& from, absl::Span<const uint8_t> bytes, const Of
     return absl::OkStatus();
   };
   if (!Sends(from.mode())) return refuse(ErrnoError(EBADF, "port is receive-only"));
-  if (bytes.empty()) {
+  if (packet == nullptr || packet->size() == 0) {
     if (waiter) done.Complete(std::move(waiter));
     return absl::OkStatus();
   }
+  const absl::Span<const uint8_t> bytes = packet->bytes();
+  const Offload& offload = packet->offload();
   // The MTU applies to what receivers without offloads get: for a GSO packet, its segments.
   size_t frame_size = bytes.size();
   if (!offload.plain()) {
@@ -231,9 +233,6 @@ absl::Status Network::Send(Port& from, absl::Span<const uint8_t> bytes, const Of
     }
     frame_size = *largest;
   }
-  // Copy the bytes once, outside the lock; every receiver shares this packet. (An oversized
-  // packet is copied for nothing, but only one lock is taken per packet.)
-  const PacketRef packet = Packet::Create(bytes, now, offload);
   absl::MutexLock lock(&mu_);
   if (frame_size > config_.mtu) {
     ++stats_.drops_too_big;

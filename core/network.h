@@ -100,8 +100,9 @@ class Network : public std::enable_shared_from_this<Network> {
   void Leave(Port& port);
   // Without `waiter`: sends now or returns why not (EAGAIN when it would wait). With `waiter`:
   // completes or fails it, now or once it may go, and returns OK.
-  absl::Status Send(Port& from, absl::Span<const uint8_t> bytes, const Offload& offload,
-                    absl::Time now, std::unique_ptr<SendWaiter> waiter);
+  // `packet` null or empty: an empty send. Every receiver shares `packet`.
+  absl::Status Send(Port& from, PacketRef packet, absl::Time now,
+                    std::unique_ptr<SendWaiter> waiter);
   void Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonblocking);
   size_t TakeQueued(Port& port, size_t max_packets, std::vector<PacketRef>& out);
   void Cancel(Port& port, uint64_t waiter_id);

@@ -698,6 +698,21 @@ TEST(Network, MtuAppliesToTheSegmentsOfAnOffloadedPacket) {
   EXPECT_EQ(reader->queued(), 3u);
 }
 
+TEST(Network, AdoptedPacketIsDeliveredWithoutACopy) {
+  auto network = NewHub();
+  auto sender = JoinAs(*network, PortMode::kSend);
+  auto receiver = JoinAs(*network, PortMode::kReceive);
+  std::unique_ptr<uint8_t[]> buffer(new uint8_t[8]{9, 9, 0xde, 0xad, 0xbe, 0xef, 9, 9});
+  const uint8_t* bytes = buffer.get() + 2;
+
+  ASSERT_TRUE(sender->SendPacket(Packet::Adopt(std::move(buffer), 2, 4, kStart), kStart).ok());
+
+  std::vector<PacketRef> taken;
+  ASSERT_EQ(receiver->TakeQueued(1, taken), 1u);
+  EXPECT_EQ(taken[0]->bytes().data(), bytes);
+  EXPECT_EQ(std::vector<uint8_t>(taken[0]->bytes().begin(), taken[0]->bytes().end()), kPacket);
+}
+
 TEST(Network, OffloadedPacketThatCannotBeSegmentedIsRefusedWithEinval) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -25,20 +26,27 @@ class Packet {
   // A packet holding a copy of `bytes`, sent at `sent`, with `offload` left to do.
   static PacketRef Create(absl::Span<const uint8_t> bytes, absl::Time sent,
                           const Offload& offload = {});
+  // A packet of the `size` bytes at `offset` in `buffer`, which it takes over instead of copying
+  // (an adapter's read buffer, for large packets).
+  static PacketRef Adopt(std::unique_ptr<uint8_t[]> buffer, size_t offset, size_t size,
+                         absl::Time sent, const Offload& offload = {});
 
   Packet(const Packet&) = delete;
   Packet& operator=(const Packet&) = delete;
   ~Packet() = default;
 
-  absl::Span<const uint8_t> bytes() const { return {data_.get(), size_}; }
+  absl::Span<const uint8_t> bytes() const { return {data_.get() + offset_, size_}; }
   size_t size() const { return size_; }
   absl::Time sent() const { return sent_; }
   const Offload& offload() const { return offload_; }
 
  private:
-  Packet(absl::Span<const uint8_t> bytes, absl::Time sent, const Offload& offload);
+  Packet(std::unique_ptr<uint8_t[]> data, size_t offset, size_t size, absl::Time sent,
+         const Offload& offload)
+      : data_(std::move(data)), offset_(offset), size_(size), sent_(sent), offload_(offload) {}
 
   std::unique_ptr<uint8_t[]> data_;
+  size_t offset_;
   size_t size_;
   absl::Time sent_;
   Offload offload_;

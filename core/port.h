@@ -72,6 +72,10 @@ class Port {
   // resolved (see core/segmentation.h) or is over Offload::kMaxPacketBytes.
   absl::Status Send(absl::Span<const uint8_t> bytes, const Offload& offload, absl::Time now);
 
+  // The same for a packet the caller made (with Packet::Create or Packet::Adopt), with its offload:
+  // no further copy.
+  absl::Status SendPacket(PacketRef packet, absl::Time now);
+
   // Whether this port gets packets with offloads as they are (true) or the ordinary frames they
   // stand for (false, the default): only an adapter that hands the offload on to the kernel (a
   // tap with virtio-net headers) sets it.

@@ -5,6 +5,12 @@
 #include <utility>
 
 namespace ipnfs {
+namespace {
+
+// Frames from this size on enter the network in their read buffer (no copy).
+constexpr size_t kAdoptBytes = 16 * 1024;
+
+}  // namespace
 
 AttachedLink::AttachedLink(uint64_t id, std::unique_ptr<Link> link, std::unique_ptr<Port> port,
                            std::shared_ptr<LinkCounters> counters,
@@ -35,9 +41,20 @@ void AttachedLink::Forward(size_t i, size_t bytes, absl::Time now) {
     counters_->DropIn();
     return;
   }
+  // A large frame (a GSO packet) enters the network in the slot's buffer itself, and the slot
+  // gets a new one; a small one is copied, so that queued packets do not pin whole slot buffers.
+  PacketRef packet;
+  FrameSlot& slot = *reads_[i];
+  if (frame.bytes.size() >= kAdoptBytes) {
+    const size_t offset = static_cast<size_t>(frame.bytes.data() - slot.buffer.get());
+    packet = Packet::Adopt(std::move(slot.buffer), offset, frame.bytes.size(), now, frame.offload);
+    slot.buffer = std::make_unique_for_overwrite<uint8_t[]>(FrameSlot::kHeadroom + slot.capacity);
+  } else {
+    packet = Packet::Create(frame.bytes, now, frame.offload);
+  }
   // EMSGSIZE (over the MTU), EAGAIN (receivers full under flow control) or EINVAL (an offload
   // the network cannot resolve): the frame is lost.
-  if (port_->Send(frame.bytes, frame.offload, now).ok()) {
+  if (port_->SendPacket(std::move(packet), now).ok()) {
     counters_->FrameIn(frame.bytes.size());
   } else {
     counters_->DropIn();
