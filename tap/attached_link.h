@@ -1,6 +1,7 @@
 // AttachedLink: one attached interface as the event loop keeps it: the kernel Link, the network
 // Port it joined, its frame slots and counters. It moves frames between the two sides but never
-// touches the ring: the loop issues the reads and writes on the slots this class hands out.
+// touches the ring: the loop issues the reads and writes on the slots this class hands out. Its
+// port accepts offloads when the link does (a tap): GSO packets then pass through it whole.
 //
 // Owned by the event loop and used only on its thread. Destroying it leaves the network and closes
 // the interface (deleting a tap); the loop does so only when no request on its slots is in flight.

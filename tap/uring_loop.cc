@@ -101,8 +101,11 @@ void UringLoop::Run(std::promise<absl::Status>& started) {
   //
   // - Requests are tagged (op, link table index, generation, slot); see completion_tag.h.
   // - Frames in: every link keeps options_.slots.reads reads armed, each on its own fixed slot
-  //   buffer. A completed read sends the frame into the network (Port::Send copies it) and re-arms
-  //   the same slot at once. Drops (too big, flow control) are counted, never fatal.
+  //   buffer. A completed read sends the frame into the network (a small frame is copied into a
+  //   packet; a large one, such as a 64 KiB GSO packet from a tap with offloads, becomes the packet
+  //   and the slot gets a fresh buffer) and re-arms the slot at once. A tap's frames carry their
+  //   virtio-net offload (checksum, TSO) into the network with them. Drops (too big, flow
+  //   control) are counted, never fatal.
   // - Frames out: a port's poll waiter rings the link's doorbell (an atomic flag, plus the shared
   //   eventfd, on which one read stays armed, when rung from another thread). After each batch of
   //   completions the loop drains each rung port into free write slots, taking all its queued
