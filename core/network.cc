@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/errno_status.h"
 #include "core/log.h"
+#include "core/segmentation.h"
 
 namespace ipnfs {
 
@@ -207,7 +208,7 @@ void Network::NotifyWritersLocked(absl::Time now, Completions& done) {
   }
 }
 
-absl::Status Network::Send(Port& from, absl::Span<const uint8_t> bytes, absl::Time now,
+absl::Status Network::Send(Port& from, PacketRef packet, absl::Time now,
                            std::unique_ptr<SendWaiter> waiter) {
   Completions done;  // Runs after every lock below is released.
   auto refuse = [&](absl::Status status) {
@@ -216,17 +217,26 @@ absl::Status Network::Send(Port& from, absl::Span<const uint8_t> bytes, absl::Ti
     return absl::OkStatus();
   };
   if (!Sends(from.mode())) return refuse(ErrnoError(EBADF, "port is receive-only"));
-  if (bytes.empty()) {
+  if (packet == nullptr || packet->size() == 0) {
     if (waiter) done.Complete(std::move(waiter));
     return absl::OkStatus();
   }
-  // Copy the bytes once, outside the lock; every receiver shares this packet. (An oversized
-  // packet is copied for nothing, but only one lock is taken per packet.)
-  const PacketRef packet = Packet::Create(bytes, now);
+  const absl::Span<const uint8_t> bytes = packet->bytes();
+  const Offload& offload = packet->offload();
+  // The MTU applies to what receivers without offloads get: for a GSO packet, its segments.
+  size_t frame_size = bytes.size();
+  if (!offload.plain()) {
+    absl::StatusOr<size_t> largest = LargestResolvedFrame(bytes, offload);
+    if (!largest.ok()) return refuse(largest.status());
+    if (bytes.size() > Offload::kMaxPacketBytes) {
+      return refuse(ErrnoError(EINVAL, "packet with offloads over 64 KiB"));
+    }
+    frame_size = *largest;
+  }
   absl::MutexLock lock(&mu_);
-  if (bytes.size() > config_.mtu) {
+  if (frame_size > config_.mtu) {
     ++stats_.drops_too_big;
-    return refuse(ErrnoError(EMSGSIZE, absl::StrCat(bytes.size(), " bytes exceed the MTU of ",
+    return refuse(ErrnoError(EMSGSIZE, absl::StrCat(frame_size, " bytes exceed the MTU of ",
                                                     config_.mtu)));
   }
   destinations_.clear();
@@ -254,12 +264,25 @@ void Network::DeliverAllLocked(Port& from, const PacketRef& packet,
   ++from.counters_.packets_out;
   from.counters_.bytes_out += packet->size();
   last_send_ = std::max(last_send_, now);
+  std::vector<PacketRef> resolved;
   for (PortId id : destinations) {
     auto it = ports_.find(id);
     if (it == ports_.end()) continue;  // Left while the packet waited.
-    DeliverLocked(*it->second, packet, done);
+    DeliverResolvedLocked(*it->second, packet, resolved, done);
   }
-  for (Port* monitor : monitors_) DeliverLocked(*monitor, packet, done);
+  for (Port* monitor : monitors_) DeliverResolvedLocked(*monitor, packet, resolved, done);
+}
+
+void Network::DeliverResolvedLocked(Port& port, const PacketRef& packet,
+                                    std::vector<PacketRef>& resolved, Completions& done) {
+  if (packet->offload().plain() || port.accepts_offloads_) return DeliverLocked(port, packet, done);
+  if (resolved.empty()) {
+    // Checked by Send(): it cannot fail here.
+    ResolveOffload(packet->bytes(), packet->offload(), [&](absl::Span<const uint8_t> frame) {
+      resolved.push_back(Packet::Create(frame, packet->sent()));
+    }).IgnoreError();
+  }
+  for (const PacketRef& frame : resolved) DeliverLocked(port, frame, done);
 }
 
 void Network::DeliverLocked(Port& port, const PacketRef& packet, Completions& done) {
@@ -339,6 +362,21 @@ void Network::Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonbl
     port.last_read_ = now;  // A reader waiting for packets is not stalled.
     if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
   }
+}
+
+size_t Network::TakeQueued(Port& port, size_t max_packets, std::vector<PacketRef>& out) {
+  Completions done;
+  absl::MutexLock lock(&mu_);
+  if (!Receives(port.mode())) return 0;
+  const absl::Time now = absl::Now();
+  size_t taken = 0;
+  while (taken < max_packets && !port.queue_.empty()) {
+    out.push_back(port.queue_.Pop());
+    CountReceivedLocked(port, *out.back(), out.back()->size(), now);
+    ++taken;
+  }
+  if (taken > 0 && config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
+  return taken;
 }
 
 void Network::Cancel(Port& port, uint64_t waiter_id) {

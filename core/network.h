@@ -100,9 +100,11 @@ class Network : public std::enable_shared_from_this<Network> {
   void Leave(Port& port);
   // Without `waiter`: sends now or returns why not (EAGAIN when it would wait). With `waiter`:
   // completes or fails it, now or once it may go, and returns OK.
-  absl::Status Send(Port& from, absl::Span<const uint8_t> bytes, absl::Time now,
+  // `packet` null or empty: an empty send. Every receiver shares `packet`.
+  absl::Status Send(Port& from, PacketRef packet, absl::Time now,
                     std::unique_ptr<SendWaiter> waiter);
   void Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonblocking);
+  size_t TakeQueued(Port& port, size_t max_packets, std::vector<PacketRef>& out);
   void Cancel(Port& port, uint64_t waiter_id);
   PollState Poll(Port& port, std::unique_ptr<PollWaiter> waiter);
   void CancelAll(Port& port, int error_number);
@@ -119,6 +121,10 @@ class Network : public std::enable_shared_from_this<Network> {
   void DeliverAllLocked(Port& from, const PacketRef& packet,
                         const std::vector<PortId>& destinations, absl::Time now,
                         Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Delivers `packet` to `port` as it is, or, when it carries an offload `port` does not take, the
+  // ordinary frames it stands for (`resolved`, filled on first use).
+  void DeliverResolvedLocked(Port& port, const PacketRef& packet, std::vector<PacketRef>& resolved,
+                             Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues `packet` for `port` or hands it to a parked read.
   void DeliverLocked(Port& port, const PacketRef& packet, Completions& done)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

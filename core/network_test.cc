@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "core/errno_status.h"
 #include "core/port.h"
+#include "core/test_packets.h"
 #include "core/waiters.h"
 #include "policies/hub_policy.h"
 
@@ -642,11 +643,137 @@ TEST(Network, JoinBeyondMaxPortsFailsWithEusersUntilAPortLeaves) {
   EXPECT_TRUE(network->Join(PortMode::kReceive, PortOwner{}, kStart).ok());
 }
 
+// ---- Offloads (GSO packets from taps) ----
+
+constexpr uint8_t kAck = 0x10;
+const Offload kTso4{.flags = Offload::kNeedsChecksum,
+                    .gso_type = Offload::kGsoTcp4,
+                    .gso_size = 1000,
+                    .csum_start = 34,
+                    .csum_offset = 16};
+
+TEST(Network, OffloadedPacketReachesAPortThatAcceptsOffloadsUnchanged) {
+  auto network = NewHub();
+  auto sender = JoinAs(*network, PortMode::kSend);
+  auto tap = JoinAs(*network, PortMode::kReceive);
+  tap->SetAcceptsOffloads(true);
+  const test_packets::Bytes packet = test_packets::Tcp4Packet(2500, kAck);
+
+  ASSERT_TRUE(sender->Send(packet, kTso4, kStart).ok());
+
+  std::vector<PacketRef> taken;
+  ASSERT_EQ(tap->TakeQueued(8, taken), 1u);
+  EXPECT_EQ(std::vector<uint8_t>(taken[0]->bytes().begin(), taken[0]->bytes().end()), packet);
+  EXPECT_EQ(taken[0]->offload(), kTso4);
+}
+
+TEST(Network, OffloadedPacketReachesOtherPortsAndMonitorsAsSegments) {
+  auto network = NewHub(Config(Flow::kDrop, /*qlen=*/16));
+  auto sender = JoinAs(*network, PortMode::kSend);
+  auto reader = JoinAs(*network, PortMode::kReceive);
+  auto monitor = *network->JoinMonitor(PortOwner{}, kStart);
+
+  ASSERT_TRUE(sender->Send(test_packets::Tcp4Packet(2500, kAck), kTso4, kStart).ok());
+
+  for (Port* port : {reader.get(), monitor.get()}) {
+    std::vector<PacketRef> taken;
+    ASSERT_EQ(port->TakeQueued(8, taken), 3u);
+    EXPECT_EQ(taken[0]->size(), 14u + 40 + 1000);
+    EXPECT_EQ(taken[2]->size(), 14u + 40 + 500);
+    for (const PacketRef& frame : taken) EXPECT_TRUE(frame->offload().plain());
+  }
+}
+
+TEST(Network, MtuAppliesToTheSegmentsOfAnOffloadedPacket) {
+  auto network = NewHub(Config(Flow::kDrop, /*qlen=*/16, /*mtu=*/1054));
+  auto sender = JoinAs(*network, PortMode::kSend);
+  auto reader = JoinAs(*network, PortMode::kReceive);
+  const test_packets::Bytes packet = test_packets::Tcp4Packet(2500, kAck);
+
+  EXPECT_TRUE(sender->Send(packet, kTso4, kStart).ok());
+  Offload bigger = kTso4;
+  bigger.gso_size = 1001;
+  EXPECT_EQ(StatusToErrno(sender->Send(packet, bigger, kStart)), EMSGSIZE);
+  EXPECT_EQ(StatusToErrno(sender->Send(packet, kStart)), EMSGSIZE);
+  EXPECT_EQ(reader->queued(), 3u);
+}
+
+TEST(Network, AdoptedPacketIsDeliveredWithoutACopy) {
+  auto network = NewHub();
+  auto sender = JoinAs(*network, PortMode::kSend);
+  auto receiver = JoinAs(*network, PortMode::kReceive);
+  std::unique_ptr<uint8_t[]> buffer(new uint8_t[8]{9, 9, 0xde, 0xad, 0xbe, 0xef, 9, 9});
+  const uint8_t* bytes = buffer.get() + 2;
+
+  ASSERT_TRUE(sender->SendPacket(Packet::Adopt(std::move(buffer), 2, 4, kStart), kStart).ok());
+
+  std::vector<PacketRef> taken;
+  ASSERT_EQ(receiver->TakeQueued(1, taken), 1u);
+  EXPECT_EQ(taken[0]->bytes().data(), bytes);
+  EXPECT_EQ(std::vector<uint8_t>(taken[0]->bytes().begin(), taken[0]->bytes().end()), kPacket);
+}
+
+TEST(Network, OffloadedPacketThatCannotBeSegmentedIsRefusedWithEinval) {
+  auto network = NewHub();
+  auto sender = JoinAs(*network, PortMode::kSend);
+  auto reader = JoinAs(*network, PortMode::kReceive);
+  Offload udp = kTso4;
+  udp.gso_type = Offload::kGsoUdpL4;
+
+  EXPECT_EQ(StatusToErrno(sender->Send(test_packets::Tcp4Packet(2500, kAck), udp, kStart)), EINVAL);
+  EXPECT_EQ(reader->queued(), 0u);
+}
+
+const std::vector<uint8_t> kFirst = {1}, kSecond = {2}, kThird = {3};
+
+// ---- Batched taking (Port::TakeQueued) ----
+
+TEST(Network, TakeQueuedMovesAtMostTheAskedNumberOldestFirst) {
+  auto network = NewHub();
+  auto sender = JoinAs(*network, PortMode::kSend);
+  auto receiver = JoinAs(*network, PortMode::kReceive);
+  for (uint8_t i = 1; i <= 3; ++i) ASSERT_TRUE(sender->Send(std::vector<uint8_t>{i}, kStart).ok());
+  std::vector<PacketRef> taken;
+
+  EXPECT_EQ(receiver->TakeQueued(2, taken), 2u);
+
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0]->bytes()[0], 1);
+  EXPECT_EQ(taken[1]->bytes()[0], 2);
+  EXPECT_EQ(receiver->queued(), 1u);
+  EXPECT_EQ(receiver->counters().packets_in, 2u);
+  EXPECT_EQ(ReadNow(*receiver).bytes, std::vector<uint8_t>{3});
+}
+
+TEST(Network, TakeQueuedOnAnEmptyQueueTakesNothing) {
+  auto network = NewHub();
+  auto receiver = JoinAs(*network, PortMode::kReceive);
+  std::vector<PacketRef> taken;
+
+  EXPECT_EQ(receiver->TakeQueued(8, taken), 0u);
+  EXPECT_TRUE(taken.empty());
+}
+
+TEST(Network, TakeQueuedReleasesASenderWaitingUnderBlockFlow) {
+  SendOutcome sent;
+  const absl::Time now = absl::Now();
+  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
+  auto sender = JoinAs(*network, PortMode::kSend, now);
+  auto receiver = JoinAs(*network, PortMode::kReceive, now);
+  ASSERT_TRUE(sender->Send(kFirst, now).ok());
+  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  ASSERT_TRUE(sent.pending());
+  std::vector<PacketRef> taken;
+
+  ASSERT_EQ(receiver->TakeQueued(1, taken), 1u);
+
+  EXPECT_EQ(sent.completions, 1);
+  EXPECT_EQ(ReadNow(*receiver).bytes, kSecond);
+}
+
 // ---- Flow control "block" ----
 // The core reads the real clock in Receive() and Poll(), so these tests start at absl::Now() and
 // use a long stall, so that no receiver counts as stalled unless a test says so.
-
-const std::vector<uint8_t> kFirst = {1}, kSecond = {2}, kThird = {3};
 
 TEST(Network, BlockFlowRefusesASendThatWouldOverflowAReceiverWithEagain) {
   const absl::Time now = absl::Now();

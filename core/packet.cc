@@ -4,13 +4,16 @@
 
 namespace ipnfs {
 
-Packet::Packet(absl::Span<const uint8_t> bytes, absl::Time sent)
-    : data_(new uint8_t[bytes.size()]), size_(bytes.size()), sent_(sent) {
-  if (size_ > 0) std::memcpy(data_.get(), bytes.data(), size_);
+PacketRef Packet::Create(absl::Span<const uint8_t> bytes, absl::Time sent,
+                         const Offload& offload) {
+  std::unique_ptr<uint8_t[]> data(new uint8_t[bytes.size()]);
+  if (!bytes.empty()) std::memcpy(data.get(), bytes.data(), bytes.size());
+  return PacketRef(new Packet(std::move(data), 0, bytes.size(), sent, offload));
 }
 
-PacketRef Packet::Create(absl::Span<const uint8_t> bytes, absl::Time sent) {
-  return PacketRef(new Packet(bytes, sent));
+PacketRef Packet::Adopt(std::unique_ptr<uint8_t[]> buffer, size_t offset, size_t size,
+                        absl::Time sent, const Offload& offload) {
+  return PacketRef(new Packet(std::move(buffer), offset, size, sent, offload));
 }
 
 }  // namespace ipnfs

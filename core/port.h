@@ -12,10 +12,12 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "core/offload.h"
 #include "core/port_queue.h"
 #include "core/waiters.h"
 #include "policies/policy.h"
@@ -65,6 +67,20 @@ class Port {
   // sends nothing.
   absl::Status Send(absl::Span<const uint8_t> bytes, absl::Time now);
 
+  // The same for a packet with `offload` left to do (from a tap with offloads). The MTU applies to
+  // the largest frame it resolves to (one segment of a GSO packet); EINVAL when it cannot be
+  // resolved (see core/segmentation.h) or is over Offload::kMaxPacketBytes.
+  absl::Status Send(absl::Span<const uint8_t> bytes, const Offload& offload, absl::Time now);
+
+  // The same for a packet the caller made (with Packet::Create or Packet::Adopt), with its offload:
+  // no further copy.
+  absl::Status SendPacket(PacketRef packet, absl::Time now);
+
+  // Whether this port gets packets with offloads as they are (true) or the ordinary frames they
+  // stand for (false, the default): only an adapter that hands the offload on to the kernel (a
+  // tap with virtio-net headers) sets it.
+  void SetAcceptsOffloads(bool accepts);
+
   // The same, but when flow control ("block") makes the send wait and not `nonblocking`, `waiter`
   // is parked and completed once every receiver has room (or stalled). Always completes or fails
   // `waiter`, now or later.
@@ -74,6 +90,12 @@ class Port {
   // Completes `waiter` with the oldest queued packet, or fails it with EAGAIN when nothing is
   // queued and `nonblocking`, or parks it until a packet arrives. Never blocks the caller.
   void Receive(std::unique_ptr<ReadWaiter> waiter, bool nonblocking);
+
+  // Moves up to `max_packets` queued packets to the end of `out`, oldest first, and counts them as
+  // read, under one lock: a batched non-blocking Receive for adapters that move many packets (the
+  // tap backend). Returns how many it moved; 0 when nothing is queued (or the port may not
+  // receive). Never parks anything.
+  size_t TakeQueued(size_t max_packets, std::vector<PacketRef>& out);
 
   // Fails the parked read or send `waiter_id` with EINTR; nothing happens if it already
   // completed. No packet is consumed (or sent) for it.
@@ -107,6 +129,7 @@ class Port {
   PortCounters counters_;
   absl::Time last_read_;  // Last time a packet was handed to this port's reader (or join time).
   size_t blocked_sends_ = 0;  // Sends from this port waiting for room.
+  bool accepts_offloads_ = false;
 };
 
 }  // namespace ipnfs

@@ -3,6 +3,7 @@
 //
 // Flags live here only and are passed down as option structs.
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -146,6 +147,11 @@ int Main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&stop_signals, signal);
   pthread_sigmask(SIG_BLOCK, &stop_signals, &previous_mask);
+
+  // Packets of up to 64 KiB (GSO packets from taps) are allocated and freed at a high rate, on
+  // several threads: keep freed heap memory for reuse instead of giving it back to the kernel
+  // after every burst (which costs a page fault per 4 KiB on the next allocation).
+  mallopt(M_TRIM_THRESHOLD, 16 << 20);
 
   // Declared before the namespace so that it outlives it; destroying it deletes the taps.
   std::unique_ptr<TapBackend> taps;

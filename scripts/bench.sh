@@ -2,6 +2,7 @@
 # Benchmarks ipnfs against its peers in one run, with interleaved rounds, and reports the daemon's
 # memory (issue 8, item 1).
 # Usage: scripts/bench.sh [--smoke] [--rounds=N] [--seconds=S] [--count=N] [--nice=N]
+#                         [--cases=PATH,PATH...] [--sizes=64,1500]
 #
 # Workload (bench/blast.cc): 1 sender -> 1 receiver (unicast to the receiver's MAC, which it made
 # known with one hello frame) and 1 sender -> 3 receivers (broadcast), 64- and 1500-byte Ethernet
@@ -21,7 +22,9 @@
 # medians. --smoke: one round of 0.2 s per case; exits 1 unless every receiver of every case
 # received something (for CI: under a minute once built). --nice=N runs the daemons, vde_switch
 # and every client at that niceness (e.g. -19): on a machine others keep busy, the figures then
-# come closer to an idle machine's. The table's header says how busy the CPUs were.
+# come closer to an idle machine's. The table's header says how busy the CPUs were. --cases runs
+# only the named paths (and skips the memory measurement), --sizes only those frame sizes (64 and
+# 1500 by default); ratios need their reference path (vde-hub, vde-switch, bridge) in the run.
 #
 # Needs root (FUSE, taps, bridge), vde_switch (vde2), ip (iproute2), setfattr (attr), python3.
 # Every client runs under a hard timeout and the whole run under a watchdog. Cleans up only what it
@@ -30,7 +33,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-smoke=0 rounds=3 seconds=2 count=200000 grace=0.5 niceness=0 prio=()
+smoke=0 rounds=3 seconds=2 count=200000 grace=0.5 niceness=0 prio=() cases="" sizes=(64 1500)
 for arg in "$@"; do
   case "$arg" in
     --smoke) smoke=1 rounds=1 seconds=0.2 grace=0.2 ;;
@@ -38,7 +41,9 @@ for arg in "$@"; do
     --seconds=*) seconds="${arg#*=}" ;;
     --count=*) count="${arg#*=}" ;;
     --nice=*) niceness="${arg#*=}" prio=(nice -n "${arg#*=}") ;;
-    *) sed -n '2,25p' "$0" >&2; exit 2 ;;
+    --cases=*) cases="${arg#*=}" ;;
+    --sizes=*) IFS=, read -r -a sizes <<<"${arg#*=}" ;;
+    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
   esac
 done
 ((EUID == 0)) || { echo "bench.sh: needs root (FUSE mounts, taps, a bridge)" >&2; exit 1; }
@@ -292,6 +297,16 @@ run_case() {
 
 paths=(ipnfs-hub ipnfs-switch ipnfs-hub-uring ipnfs-switch-uring ipnfs-hub-busy ipnfs-hub-framed ipnfs-switch-framed ipnfs-tap-hub ipnfs-tap-switch
   vde-hub vde-switch bridge unix)
+if [[ -n "$cases" ]]; then
+  IFS=, read -r -a wanted <<<"$cases"
+  for path in "${wanted[@]}"; do
+    [[ " ${paths[*]} " == *" $path "* ]] || die "--cases: unknown path $path (one of: ${paths[*]})"
+  done
+  paths=("${wanted[@]}")
+fi
+for size in "${sizes[@]}"; do
+  [[ "$size" =~ ^[0-9]+$ ]] && ((size >= 20 && size <= 1514)) || die "--sizes: $size is not 20..1514"
+done
 
 # --- The run ---------------------------------------------------------------------------------------
 started=$SECONDS
@@ -299,12 +314,13 @@ results="$tmp/results"
 : >"$results"
 print_machine "$@"
 busy_before=()
-measure_memory
+memory_table="(not measured: --cases)"
+[[ -n "$cases" ]] || measure_memory
 setup_traffic
 for ((round = 1; round <= rounds; round++)); do
   busy_before+=("$(cpu_busy)%")
   for path in "${paths[@]}"; do
-    for size in 64 1500; do
+    for size in "${sizes[@]}"; do
       for fanout in 1 3; do
         [[ "$path" != unix || $fanout == 1 ]] || continue
         run_case "$round" "$path" "$size" "$fanout"

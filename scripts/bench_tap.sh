@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks the tap backend: iperf3 TCP throughput and ping latency between two network
-# namespaces A and B, joined in turn, in the same run and with the same namespaces and addresses:
+# namespaces A and B (one pair per path, same addresses), in the same run, with interleaved rounds:
 #   ipnfs   an ipnfs hub network with two taps (setfattr user.ipn.tap), one moved into each
 #   veth    a veth pair, one end in each
 #   bridge  a kernel bridge with two veths, one veth's other end in each
-# Prints a markdown table on stdout (progress on stderr); ratios are to the bridge.
+# Each round measures every path once; prints a markdown table of the medians on stdout (progress
+# on stderr); ratios are to the bridge.
 #
-# Usage: scripts/bench_tap.sh [IPERF_SECONDS]   (default 5)
+# Usage: scripts/bench_tap.sh [IPERF_SECONDS] [ROUNDS]   (defaults 5 and 3)
 #   IPNFS_BIN=PATH  benchmark that daemon binary instead of building //fs:ipnfs (-c opt)
 #
 # Needs root, /dev/fuse, /dev/net/tun, iperf3, ping, ip, nsenter, unshare, setfattr, python3
@@ -14,13 +15,15 @@
 # --net), so the host's interfaces are never touched and every interface made here goes away with
 # it. Bounded in time (timeout on every step, 300 s in all); on exit, also on failure or Ctrl-C,
 # it stops what it started: its daemon (and mount), its namespace holders, its temporary dir.
+# The time bound grows with the rounds: 60 + ROUNDS * 3 * (IPERF_SECONDS + 20) s.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-seconds="${1:-5}"
-[[ "$seconds" =~ ^[0-9]+$ ]] && ((seconds >= 1 && seconds <= 60)) ||
-  { echo "usage: $0 [IPERF_SECONDS 1..60]" >&2; exit 2; }
+seconds="${1:-5}" rounds="${2:-3}"
+[[ "$seconds" =~ ^[0-9]+$ ]] && ((seconds >= 1 && seconds <= 60)) &&
+  [[ "$rounds" =~ ^[0-9]+$ ]] && ((rounds >= 1 && rounds <= 9)) ||
+  { echo "usage: $0 [IPERF_SECONDS 1..60] [ROUNDS 1..9]" >&2; exit 2; }
 
 log() { echo "bench_tap: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -46,9 +49,10 @@ if [[ "${IPNFS_BENCH_INNER:-}" != 1 ]]; then
   # A copy: a concurrent build cannot change the binary under the benchmark.
   cp "$IPNFS_BIN" "$work/ipnfs"
   status=0
+  limit=$((60 + rounds * 3 * (seconds + 20)))
   IPNFS_BENCH_INNER=1 IPNFS_BENCH_WORK="$work" \
-    timeout --kill-after=10 300 unshare --net "$0" "$seconds" || status=$?
-  ((status != 124)) || log "gave up after 300 s"
+    timeout --kill-after=10 "$limit" unshare --net "$0" "$seconds" "$rounds" || status=$?
+  ((status != 124)) || log "gave up after $limit s"
   exit "$status"
 fi
 
@@ -97,21 +101,17 @@ adopt() {
   in_ns "$1" ip addr add "$3/24" dev "$2"
 }
 
-new_namespace ns_a
-new_namespace ns_b
-in_a=(nsenter --net="/proc/$ns_a/ns/net" --)
-in_b=(nsenter --net="/proc/$ns_b/ns/net" --)
-
 mkdir "$mnt"
 "$work/ipnfs" --state=none "$mnt" 2>"$work/daemon.log" &
 daemon=$!
 for ((i = 0; i < 500; ++i)); do mountpoint -q "$mnt" && break; sleep 0.01; done
 mountpoint -q "$mnt" || die "the daemon did not mount: $(cat "$work/daemon.log")"
 
-# Measures from A to B; appends "name|gbps|retransmits|avg_us|mdev_us|loss" to results.
+# Measures from A to B of path $1 (namespace holders $2, $3); appends
+# "name|gbps|retransmits|avg_us|mdev_us|loss" to results.
 results=()
 measure() {
-  local name="$1"
+  local name="$1" in_a=(nsenter --net="/proc/$2/ns/net" --) in_b=(nsenter --net="/proc/$3/ns/net" --)
   log "$name: warming up"
   timeout 20 "${in_a[@]}" ping -c 3 -W 2 -q "$addr_b" >/dev/null ||
     die "$name: A cannot ping B"
@@ -144,24 +144,24 @@ print("%.3f %d" % (end["sum_received"]["bits_per_second"] / 1e9,
 }
 
 # 1. ipnfs: a hub network with two taps.
+new_namespace ipnfs_a
+new_namespace ipnfs_b
 log "ipnfs: setfattr -n user.ipn.tap -v ipnb0,ipnb1"
 touch "$net"
 setfattr -n user.ipn.tap -v ipnb0,ipnb1 "$net"
-adopt "$ns_a" ipnb0 "$addr_a"
-adopt "$ns_b" ipnb1 "$addr_b"
-measure "ipnfs hub (2 taps)"
-ports="$(getfattr --absolute-names --only-values -n user.ipn.ports "$net")"
-stats="$(getfattr --absolute-names --only-values -n user.ipn.stats "$net" | tr '\n' ' ')"
-rm "$net"  # Deletes the taps, wherever they are.
+adopt "$ipnfs_a" ipnb0 "$addr_a"
+adopt "$ipnfs_b" ipnb1 "$addr_b"
 
 # 2. A veth pair.
+new_namespace veth_a
+new_namespace veth_b
 ip link add vb-a type veth peer name vb-b
-adopt "$ns_a" vb-a "$addr_a"
-adopt "$ns_b" vb-b "$addr_b"
-measure "veth pair"
-in_ns "$ns_a" ip link del vb-a
+adopt "$veth_a" vb-a "$addr_a"
+adopt "$veth_b" vb-b "$addr_b"
 
 # 3. A kernel bridge with two veths.
+new_namespace bridge_a
+new_namespace bridge_b
 ip link add br-bench type bridge
 ip link set br-bench up
 for side in a b; do
@@ -169,24 +169,44 @@ for side in a b; do
   ip link set "vbr-$side-p" master br-bench
   ip link set "vbr-$side-p" up
 done
-adopt "$ns_a" vbr-a "$addr_a"
-adopt "$ns_b" vbr-b "$addr_b"
-measure "kernel bridge (2 veths)"
+adopt "$bridge_a" vbr-a "$addr_a"
+adopt "$bridge_b" vbr-b "$addr_b"
 
-# The table: ratios to the bridge (the last result).
-IFS='|' read -r _ bridge_gbps _ bridge_avg _ _ <<<"${results[2]}"
-echo
-echo "| path | TCP Gbit/s (iperf3 -t $seconds) | vs bridge | retransmits | ping avg µs | mdev µs | vs bridge | loss |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-for line in "${results[@]}"; do
-  IFS='|' read -r name gbps retransmits avg mdev loss <<<"$line"
-  awk -v name="$name" -v g="$gbps" -v r="$retransmits" -v a="$avg" -v m="$mdev" -v l="$loss" \
-    -v bg="$bridge_gbps" -v ba="$bridge_avg" 'BEGIN {
-      printf "| %s | %.2f | %.2f | %d | %.1f | %.1f | %.2f | %s |\n", name, g, g / bg, r, a, m, a / ba, l
-    }'
+names=("ipnfs hub (2 taps)" "veth pair" "kernel bridge (2 veths)")
+for ((round = 1; round <= rounds; round++)); do
+  log "round $round of $rounds"
+  measure "${names[0]}" "$ipnfs_a" "$ipnfs_b"
+  measure "${names[1]}" "$veth_a" "$veth_b"
+  measure "${names[2]}" "$bridge_a" "$bridge_b"
 done
+ports="$(getfattr --absolute-names --only-values -n user.ipn.ports "$net")"
+stats="$(getfattr --absolute-names --only-values -n user.ipn.stats "$net" | tr '\n' ' ')"
+rm "$net"  # Deletes the taps, wherever they are.
+
+# The table: medians over the rounds; ratios to the bridge's medians.
 echo
-echo "ping: \`ping -c 1000 -i 0.001 -q\` from A to B; TCP: \`iperf3 -c B -t $seconds\` from A (received rate)."
+printf '%s\n' "${results[@]}" | python3 -c '
+import statistics, sys
+rows = {}
+for line in sys.stdin:
+    name, gbps, retransmits, avg, mdev, loss = line.rstrip("\n").split("|")
+    rows.setdefault(name, []).append((float(gbps), int(retransmits), float(avg), float(mdev), loss))
+med = {n: [statistics.median(r[i] for r in rs) for i in range(4)] for n, rs in rows.items()}
+bridge = med["kernel bridge (2 veths)"]
+seconds = sys.argv[1]
+print(f"| path | TCP Gbit/s (iperf3 -t {seconds}), median | vs bridge | rounds (Gbit/s) | retransmits "
+      "| ping avg µs | mdev µs | vs bridge | loss |")
+print("|---|---:|---:|---|---:|---:|---:|---:|---|")
+for name, rs in rows.items():
+    g, r, a, m = med[name]
+    each = " / ".join(f"{x[0]:.2f}" for x in rs)
+    losses = " / ".join(x[4] for x in rs)
+    print(f"| {name} | {g:.2f} | {g / bridge[0]:.2f} | {each} | {r:.0f} | {a:.1f} | {m:.1f} "
+          f"| {a / bridge[2]:.2f} | {losses} |")
+' "$seconds"
+echo
+echo "ping: \`ping -c 1000 -i 0.001 -q\` from A to B; TCP: \`iperf3 -c B -t $seconds\` from A (received rate);" \
+  "medians of $rounds interleaved rounds."
 echo "$(uname -sr), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ). ipnfs ports after the run:"
 echo
 echo '```'

@@ -7,32 +7,8 @@
 namespace ipnfs {
 namespace {
 
-// A non-blocking read of the port that copies the frame into a write slot. Completed or failed
-// before Port::Receive returns, on the calling thread.
-class SlotReader final : public ReadWaiter {
- public:
-  // What the read got: nothing (queue empty), a frame in the slot, or one too big for it.
-  enum class Outcome { kNothing, kFrame, kTooBig };
-
-  SlotReader(FrameSlot& slot, Outcome& outcome)
-      : ReadWaiter(/*id=*/0, slot.capacity), slot_(slot), outcome_(outcome) {}
-
-  bool Abandoned() const override { return false; }
-  void Complete(const Packet& packet) override {
-    if (packet.size() > slot_.capacity) {
-      outcome_ = Outcome::kTooBig;
-      return;
-    }
-    std::memcpy(slot_.frame(), packet.bytes().data(), packet.size());
-    slot_.length = packet.size();
-    outcome_ = Outcome::kFrame;
-  }
-  void Fail(int) override { outcome_ = Outcome::kNothing; }
-
- private:
-  FrameSlot& slot_;
-  Outcome& outcome_;
-};
+// Frames from this size on enter the network in their read buffer (no copy).
+constexpr size_t kAdoptBytes = 16 * 1024;
 
 }  // namespace
 
@@ -44,12 +20,14 @@ AttachedLink::AttachedLink(uint64_t id, std::unique_ptr<Link> link, std::unique_
       link_(std::move(link)),
       port_(std::move(port)),
       counters_(std::move(counters)),
-      doorbell_(std::move(doorbell)) {
+      doorbell_(std::move(doorbell)),
+      frame_capacity_(frame_capacity) {
+  port_->SetAcceptsOffloads(link_->offloads());
   for (size_t i = 0; i < slots.reads; ++i) {
     reads_.push_back(std::make_unique<FrameSlot>(frame_capacity));
   }
   for (size_t i = 0; i < slots.writes; ++i) {
-    writes_.push_back(std::make_unique<FrameSlot>(frame_capacity));
+    writes_.push_back(std::make_unique<WriteSlot>());
     free_writes_.push_back(slots.writes - 1 - i);  // Slot 0 is taken first.
   }
 }
@@ -58,50 +36,64 @@ AttachedLink::AttachedLink(uint64_t id, std::unique_ptr<Link> link, std::unique_
 AttachedLink::~AttachedLink() = default;
 
 void AttachedLink::Forward(size_t i, size_t bytes, absl::Time now) {
-  absl::Span<const uint8_t> frame = link_->ReceivedFrame(*reads_[i], bytes);
-  if (frame.empty()) {
+  const IncomingFrame frame = link_->ReceivedFrame(*reads_[i], bytes);
+  if (frame.bytes.empty()) {
     counters_->DropIn();
     return;
   }
-  // EMSGSIZE (over the MTU) or EAGAIN (receivers full under flow control): the frame is lost.
-  if (port_->Send(frame, now).ok()) {
-    counters_->FrameIn(frame.size());
+  // A large frame (a GSO packet) enters the network in the slot's buffer itself, and the slot
+  // gets a new one; a small one is copied, so that queued packets do not pin whole slot buffers.
+  PacketRef packet;
+  FrameSlot& slot = *reads_[i];
+  if (frame.bytes.size() >= kAdoptBytes) {
+    const size_t offset = static_cast<size_t>(frame.bytes.data() - slot.buffer.get());
+    packet = Packet::Adopt(std::move(slot.buffer), offset, frame.bytes.size(), now, frame.offload);
+    slot.buffer = std::make_unique_for_overwrite<uint8_t[]>(FrameSlot::kHeadroom + slot.capacity);
+  } else {
+    packet = Packet::Create(frame.bytes, now, frame.offload);
+  }
+  // EMSGSIZE (over the MTU), EAGAIN (receivers full under flow control) or EINVAL (an offload
+  // the network cannot resolve): the frame is lost.
+  if (port_->SendPacket(std::move(packet), now).ok()) {
+    counters_->FrameIn(frame.bytes.size());
   } else {
     counters_->DropIn();
   }
 }
 
-std::optional<size_t> AttachedLink::TakeQueuedFrame() {
+void AttachedLink::TakeQueuedFrames(std::vector<size_t>& ready) {
+  ready.clear();
   while (!free_writes_.empty()) {
-    const size_t i = free_writes_.back();
-    SlotReader::Outcome outcome = SlotReader::Outcome::kNothing;
-    port_->Receive(std::make_unique<SlotReader>(*writes_[i], outcome), /*nonblocking=*/true);
-    switch (outcome) {
-      case SlotReader::Outcome::kFrame:
-        free_writes_.pop_back();
-        writes_[i]->busy = true;
-        return i;
-      case SlotReader::Outcome::kTooBig:
+    taken_.clear();
+    if (port_->TakeQueued(free_writes_.size(), taken_) == 0) {
+      // A waiter that has not fired yet means nothing was queued since it was registered: it
+      // rings when something is. Else register one; a frame may have come in meanwhile.
+      if (doorbell_->Watching()) return;
+      if (!port_->Poll(std::make_unique<DoorbellWaiter>(doorbell_)).readable) return;
+      continue;
+    }
+    for (PacketRef& packet : taken_) {
+      if (packet->size() > frame_capacity_) {
         counters_->DropOut();
-        break;
-      case SlotReader::Outcome::kNothing:
-        // Ask to be told about the next frame; one may have come in meanwhile.
-        if (!port_->Poll(std::make_unique<DoorbellWaiter>(doorbell_)).readable) {
-          return std::nullopt;
-        }
-        break;
+        continue;
+      }
+      const size_t i = free_writes_.back();
+      free_writes_.pop_back();
+      writes_[i]->packet = std::move(packet);
+      writes_[i]->busy = true;
+      ready.push_back(i);
     }
   }
-  return std::nullopt;
 }
 
 void AttachedLink::Written(size_t i, int result) {
-  FrameSlot& slot = *writes_[i];
+  WriteSlot& slot = *writes_[i];
   if (result >= 0 && static_cast<size_t>(result) >= slot.length) {
-    counters_->FrameOut(slot.length);
+    counters_->FrameOut(slot.packet->size());
   } else {
     counters_->DropOut();  // -EAGAIN, -ENOBUFS, -EIO, -EMSGSIZE... or a short write.
   }
+  slot.packet.reset();
   slot.busy = false;
   free_writes_.push_back(i);
 }

@@ -1,6 +1,7 @@
 // AttachedLink: one attached interface as the event loop keeps it: the kernel Link, the network
 // Port it joined, its frame slots and counters. It moves frames between the two sides but never
-// touches the ring: the loop issues the reads and writes on the slots this class hands out.
+// touches the ring: the loop issues the reads and writes on the slots this class hands out. Its
+// port accepts offloads when the link does (a tap): GSO packets then pass through it whole.
 //
 // Owned by the event loop and used only on its thread. Destroying it leaves the network and closes
 // the interface (deleting a tap); the loop does so only when no request on its slots is in flight.
@@ -10,7 +11,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,11 +20,12 @@
 #include "tap/link.h"
 #include "tap/link_counters.h"
 #include "tap/wakeup.h"
+#include "tap/write_slot.h"
 
 namespace ipnfs {
 
 struct SlotCounts {
-  size_t reads = 8;    // Reads kept armed on the interface.
+  size_t reads = 16;   // Reads kept armed on the interface.
   size_t writes = 32;  // Writes in flight at most; further frames wait in the port's queue.
 };
 
@@ -47,16 +48,17 @@ class AttachedLink {
 
   size_t read_slots() const { return reads_.size(); }
   FrameSlot& read_slot(size_t i) { return *reads_[i]; }
-  FrameSlot& write_slot(size_t i) { return *writes_[i]; }
+  WriteSlot& write_slot(size_t i) { return *writes_[i]; }
 
   // Sends into the network, at `now`, the frame that a read which returned `bytes` left in read
   // slot `i`; a frame the link or the network refuses is dropped and counted.
   void Forward(size_t i, size_t bytes, absl::Time now);
 
-  // Moves the next frame queued on the port into a free write slot, marks it busy and returns its
-  // index. nullopt when no slot is free (call again once a write completed) or nothing is queued
-  // (the doorbell rings when something is).
-  std::optional<size_t> TakeQueuedFrame();
+  // Takes the frames queued on the port, as many as there are free write slots, in one batch: each
+  // goes into a free write slot (by reference, not copied), which is marked busy; `ready` gets
+  // their indices, oldest frame first. When the queue runs empty the doorbell is armed, so it rings
+  // once something is queued; when the slots run out, call again once a write completed.
+  void TakeQueuedFrames(std::vector<size_t>& ready);
 
   // Frees write slot `i` after its write returned `result` (bytes, or -errno), counting it.
   void Written(size_t i, int result);
@@ -78,9 +80,11 @@ class AttachedLink {
   const std::unique_ptr<Port> port_;
   const std::shared_ptr<LinkCounters> counters_;
   const std::shared_ptr<Doorbell> doorbell_;
+  const size_t frame_capacity_;
   std::vector<std::unique_ptr<FrameSlot>> reads_;
-  std::vector<std::unique_ptr<FrameSlot>> writes_;
+  std::vector<std::unique_ptr<WriteSlot>> writes_;
   std::vector<size_t> free_writes_;
+  std::vector<PacketRef> taken_;  // Scratch space for TakeQueuedFrames.
 };
 
 }  // namespace ipnfs

@@ -12,7 +12,8 @@ namespace ipnfs {
 
 // A snapshot of LinkCounters.
 struct InterfaceCounters {
-  // Frames read from the interface and sent into the network.
+  // Frames read from the interface and sent into the network (a GSO packet from a tap with
+  // offloads counts as one frame, of all its bytes).
   uint64_t frames_in = 0;
   uint64_t bytes_in = 0;
   // Frames read but not sent: truncated, or refused by the network (over its MTU, or receivers

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/checksum.h"
 #include "core/errno_status.h"
 #include "tap/frame_fixup.h"
 #include "tap/link_control.h"
@@ -102,7 +103,7 @@ void PacketSocket::PrepareRead(io_uring_sqe* sqe, FrameSlot& slot) {
   io_uring_prep_recvmsg(sqe, fd_.get(), &slot.message, 0);
 }
 
-absl::Span<const uint8_t> PacketSocket::ReceivedFrame(FrameSlot& slot, size_t bytes) {
+IncomingFrame PacketSocket::ReceivedFrame(FrameSlot& slot, size_t bytes) {
   if ((slot.message.msg_flags & MSG_TRUNC) != 0 || bytes <= kVnetHeader) return {};
   if (slot.from.sll_pkttype == PACKET_OUTGOING) return {};  // Never loop our own frames back.
   size_t size = bytes - kVnetHeader;
@@ -121,14 +122,18 @@ absl::Span<const uint8_t> PacketSocket::ReceivedFrame(FrameSlot& slot, size_t by
     start -= kVlanTag;
     size += kVlanTag;
   }
-  return {start, size};
+  return {.bytes = {start, size}, .offload = Offload{}};
 }
 
-void PacketSocket::PrepareWrite(io_uring_sqe* sqe, FrameSlot& slot) {
+void PacketSocket::PrepareWrite(io_uring_sqe* sqe, WriteSlot& slot) {
   // A zero header: a complete frame, no offload asked for.
-  uint8_t* header = slot.frame() - kVnetHeader;
-  std::memset(header, 0, kVnetHeader);
-  io_uring_prep_write(sqe, fd_.get(), header, static_cast<unsigned>(kVnetHeader + slot.length), 0);
+  static_assert(kVnetHeader <= WriteSlot::kMaxHeader);
+  std::memset(slot.header, 0, kVnetHeader);
+  absl::Span<const uint8_t> frame = slot.packet->bytes();
+  slot.vectors[0] = {.iov_base = slot.header, .iov_len = kVnetHeader};
+  slot.vectors[1] = {.iov_base = const_cast<uint8_t*>(frame.data()), .iov_len = frame.size()};
+  slot.length = kVnetHeader + frame.size();
+  io_uring_prep_writev(sqe, fd_.get(), slot.vectors, 2, 0);
 }
 
 bool PacketSocket::Exists() const { return InterfaceIndexExists(ifindex_); }

@@ -30,8 +30,10 @@ class PacketSocket final : public Link {
   const std::string& name() const override { return name_; }
   int fd() const override { return fd_.get(); }
   void PrepareRead(io_uring_sqe* sqe, FrameSlot& slot) override;
-  absl::Span<const uint8_t> ReceivedFrame(FrameSlot& slot, size_t bytes) override;
-  void PrepareWrite(io_uring_sqe* sqe, FrameSlot& slot) override;
+  IncomingFrame ReceivedFrame(FrameSlot& slot, size_t bytes) override;
+  // Frames written go out as they are: the port gets ordinary frames.
+  bool offloads() const override { return false; }
+  void PrepareWrite(io_uring_sqe* sqe, WriteSlot& slot) override;
   // False once the interface is gone from this network namespace (deleted or moved away).
   bool Exists() const override;
 

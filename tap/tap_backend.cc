@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/errno_status.h"
 #include "core/log.h"
+#include "core/offload.h"
 #include "tap/link_control.h"
 #include "tap/packet_socket.h"
 #include "tap/tap_device.h"
@@ -77,7 +78,10 @@ absl::Status TapBackend::Attach(InterfaceKind kind, const std::string& name,
       network->Join(PortMode::kSendReceive,
                     PortOwner{.pid = getpid(), .uid = getuid(), .command = label}, absl::Now());
   if (!port.ok()) return port.status();  // Closing `link` deletes a new tap again.
-  const size_t capacity = std::clamp(network->config().mtu, kMinFrameCapacity, kMaxFrameCapacity);
+  size_t capacity = std::clamp(network->config().mtu, kMinFrameCapacity, kMaxFrameCapacity);
+  // A tap with offloads hands over GSO packets of up to 64 KiB, whatever the MTU (which applies to
+  // their segments).
+  if ((*link)->offloads()) capacity = std::max(capacity, Offload::kMaxPacketBytes);
   const uint64_t id = next_id_++;
   auto counters = std::make_shared<LinkCounters>();
   {

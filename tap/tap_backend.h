@@ -38,7 +38,8 @@ class TapBackend final : public InterfaceBackend {
   ~TapBackend() override;
 
   // See InterfaceBackend. Frames pass up to the network's MTU at attach time (at least 1518 bytes,
-  // at most 65536); larger ones are dropped and counted. One interface name is attached once in
+  // at most 65536); larger ones are dropped and counted. Taps also pass GSO packets of up to
+  // 64 KiB whatever the MTU, which applies to their segments (see Port::Send with an Offload). One interface name is attached once in
   // the whole backend: EEXIST for a name attached to another network or as the other kind.
   absl::Status Attach(InterfaceKind kind, const std::string& name,
                       const std::shared_ptr<Network>& network) override;

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/errno_status.h"
+#include "core/offload.h"
 #include "tap/link_control.h"
 
 namespace ipnfs {
@@ -24,7 +25,7 @@ absl::StatusOr<std::unique_ptr<TapDevice>> TapDevice::Create(const std::string& 
   ifreq request{};
   std::memcpy(request.ifr_name, name.data(), std::min(name.size(), sizeof(request.ifr_name) - 1));
   // IFF_TUN_EXCL: fail rather than attach to an interface of that name created meanwhile.
-  request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_TUN_EXCL;
+  request.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_TUN_EXCL;
   if (ioctl(fd.get(), TUNSETIFF, &request) != 0) {
     const int error = errno;
     if (error == EBUSY || error == EEXIST) {
@@ -36,23 +37,42 @@ absl::StatusOr<std::unique_ptr<TapDevice>> TapDevice::Create(const std::string& 
     return ErrnoError(error, absl::StrCat("TUNSETIFF ", name, ": ", strerror(error)));
   }
   // Until this returns, closing `fd` on error deletes the new interface again.
+  const int header_bytes = static_cast<int>(Offload::kVnetHeaderBytes);
+  if (ioctl(fd.get(), TUNSETVNETHDRSZ, &header_bytes) != 0) {
+    return ErrnoError(errno, absl::StrCat("TUNSETVNETHDRSZ ", name, ": ", strerror(errno)));
+  }
+  if (ioctl(fd.get(), TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) != 0) {
+    return ErrnoError(errno, absl::StrCat("TUNSETOFFLOAD ", name, ": ", strerror(errno)));
+  }
   if (absl::Status up = SetLinkUp(name); !up.ok()) return up;
   return std::unique_ptr<TapDevice>(new TapDevice(name, std::move(fd)));
 }
 
+// The virtio-net header goes in the slot's headroom, right before the frame.
+static_assert(Offload::kVnetHeaderBytes <= FrameSlot::kHeadroom);
+static_assert(Offload::kVnetHeaderBytes <= WriteSlot::kMaxHeader);
+
 void TapDevice::PrepareRead(io_uring_sqe* sqe, FrameSlot& slot) {
-  io_uring_prep_read(sqe, fd_.get(), slot.frame(), static_cast<unsigned>(slot.capacity), 0);
+  io_uring_prep_read(sqe, fd_.get(), slot.frame() - Offload::kVnetHeaderBytes,
+                     static_cast<unsigned>(Offload::kVnetHeaderBytes + slot.capacity), 0);
 }
 
-absl::Span<const uint8_t> TapDevice::ReceivedFrame(FrameSlot& slot, size_t bytes) {
+IncomingFrame TapDevice::ReceivedFrame(FrameSlot& slot, size_t bytes) {
   // A tap read returns the frame's full length even when the buffer took only part of it.
-  if (bytes == 0 || bytes > slot.capacity) return {};
-  return {slot.frame(), bytes};
+  if (bytes <= Offload::kVnetHeaderBytes || bytes - Offload::kVnetHeaderBytes > slot.capacity) {
+    return {};
+  }
+  return {.bytes = {slot.frame(), bytes - Offload::kVnetHeaderBytes},
+          .offload = Offload::FromVnetHeader(slot.frame() - Offload::kVnetHeaderBytes)};
 }
 
-void TapDevice::PrepareWrite(io_uring_sqe* sqe, FrameSlot& slot) {
-  absl::Span<const uint8_t> frame = slot.written();
-  io_uring_prep_write(sqe, fd_.get(), frame.data(), static_cast<unsigned>(frame.size()), 0);
+void TapDevice::PrepareWrite(io_uring_sqe* sqe, WriteSlot& slot) {
+  absl::Span<const uint8_t> frame = slot.packet->bytes();
+  slot.packet->offload().ToVnetHeader(slot.header);
+  slot.vectors[0] = {.iov_base = slot.header, .iov_len = Offload::kVnetHeaderBytes};
+  slot.vectors[1] = {.iov_base = const_cast<uint8_t*>(frame.data()), .iov_len = frame.size()};
+  slot.length = Offload::kVnetHeaderBytes + frame.size();
+  io_uring_prep_writev(sqe, fd_.get(), slot.vectors, 2, 0);
 }
 
 bool TapDevice::Exists() const {

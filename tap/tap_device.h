@@ -1,5 +1,8 @@
-// TapDevice: a kernel tap interface (IFF_TAP | IFF_NO_PI: plain Ethernet frames) that the daemon
-// creates, as a Link for the event loop.
+// TapDevice: a kernel tap interface (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR) that the daemon creates,
+// as a Link for the event loop. Every frame read or written is preceded by a 10-byte virtio-net
+// header, and the tap has checksum and TCP segmentation offloads on (TUNSETOFFLOAD TUN_F_CSUM |
+// TUN_F_TSO4 | TUN_F_TSO6): the kernel hands over TCP packets of up to 64 KiB with their checksum
+// left partial, and takes such packets back; they cross networks with their Offload attached.
 //
 // Reading the device's file descriptor gives the frames the kernel sends on the interface; writing
 // one hands the kernel a frame received on it. The interface lives as long as the TapDevice: it is
@@ -28,8 +31,9 @@ class TapDevice final : public Link {
   const std::string& name() const override { return name_; }
   int fd() const override { return fd_.get(); }
   void PrepareRead(io_uring_sqe* sqe, FrameSlot& slot) override;
-  absl::Span<const uint8_t> ReceivedFrame(FrameSlot& slot, size_t bytes) override;
-  void PrepareWrite(io_uring_sqe* sqe, FrameSlot& slot) override;
+  IncomingFrame ReceivedFrame(FrameSlot& slot, size_t bytes) override;
+  bool offloads() const override { return true; }
+  void PrepareWrite(io_uring_sqe* sqe, WriteSlot& slot) override;
   // False once the interface was deleted (the device reports EBADFD), wherever it lives.
   bool Exists() const override;
 

@@ -101,14 +101,19 @@ void UringLoop::Run(std::promise<absl::Status>& started) {
   //
   // - Requests are tagged (op, link table index, generation, slot); see completion_tag.h.
   // - Frames in: every link keeps options_.slots.reads reads armed, each on its own fixed slot
-  //   buffer. A completed read sends the frame into the network (Port::Send copies it) and re-arms
-  //   the same slot at once. Drops (too big, flow control) are counted, never fatal.
-  // - Frames out: a port's poll waiter rings the link's doorbell (an atomic flag plus the shared
-  //   eventfd, on which one read stays armed). On wake-up the loop runs the queued commands, then
-  //   drains each rung port into free write slots, so one wake-up submits a batch of writes. At
-  //   most options_.slots.writes are in flight per link; more frames wait in the port's queue
-  //   (which drops and counts beyond qlen) until a write completes and frees a slot. A drained
-  //   port gets a new poll waiter; if a frame came in meanwhile, draining goes on.
+  //   buffer. A completed read sends the frame into the network (a small frame is copied into a
+  //   packet; a large one, such as a 64 KiB GSO packet from a tap with offloads, becomes the packet
+  //   and the slot gets a fresh buffer) and re-arms the slot at once. A tap's frames carry their
+  //   virtio-net offload (checksum, TSO) into the network with them. Drops (too big, flow
+  //   control) are counted, never fatal.
+  // - Frames out: a port's poll waiter rings the link's doorbell (an atomic flag, plus the shared
+  //   eventfd, on which one read stays armed, when rung from another thread). After each batch of
+  //   completions the loop drains each rung port into free write slots, taking all its queued
+  //   frames under one lock and writing them from the packets themselves (no copy), and submits
+  //   the whole batch of writes and re-armed reads with one io_uring_enter. At most
+  //   options_.slots.writes are in flight per link; more frames wait in the port's queue (which
+  //   drops and counts beyond qlen) until a write completes and frees a slot. A drained port gets
+  //   a new poll waiter; if a frame came in meanwhile, draining goes on.
   // - Commands (Add, Remove, Stop) come from other threads through a mutex-protected queue and
   //   the eventfd; their callers wait for the answer.
   // - Closing a link (Remove, or its interface gone: a read fails and Link::Exists() says so, or
@@ -120,6 +125,7 @@ void UringLoop::Run(std::promise<absl::Status>& started) {
     return;
   }
   ring_ = *std::move(ring);
+  wakeup_->ServeOnThisThread();
   started.set_value(absl::OkStatus());
   ArmWake();
   ArmTimer();
@@ -140,6 +146,7 @@ void UringLoop::Run(std::promise<absl::Status>& started) {
       }
       IPN_LOG(FATAL) << "completion with unknown tag " << static_cast<int>(tag.op);
     });
+    DrainRung();
   }
   ring_.reset();
 }
@@ -203,6 +210,9 @@ void UringLoop::OnWake() {
     commands.swap(commands_);
   }
   for (auto& command : commands) Execute(std::move(command));
+}
+
+void UringLoop::DrainRung() {
   for (auto& link : links_) {
     if (link != nullptr && link->doorbell().Answer() && !link->closing) Drain(*link);
   }
@@ -246,10 +256,11 @@ void UringLoop::OnWrite(AttachedLink& link, size_t slot, int result) {
 }
 
 void UringLoop::Drain(AttachedLink& link) {
-  while (std::optional<size_t> slot = link.TakeQueuedFrame()) {
+  link.TakeQueuedFrames(ready_);
+  for (size_t slot : ready_) {
     io_uring_sqe* sqe = ring_->GetSqe();
-    link.link().PrepareWrite(sqe, link.write_slot(*slot));
-    Ring::Tag(sqe, TagFor(Op::kWrite, link, *slot));
+    link.link().PrepareWrite(sqe, link.write_slot(slot));
+    Ring::Tag(sqe, TagFor(Op::kWrite, link, slot));
     ++link.in_flight;
   }
 }

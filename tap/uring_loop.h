@@ -83,6 +83,8 @@ class UringLoop {
   void ArmRead(AttachedLink& link, size_t slot);
   // Writes what the port has queued, as far as write slots are free.
   void Drain(AttachedLink& link);
+  // Drains every link whose doorbell rang since the last call.
+  void DrainRung();
   // Starts closing `link`: cancels its requests; Finish() follows once none is in flight.
   // `reason` is empty for a Remove(), else why the interface is gone.
   void Close(AttachedLink& link, const std::string& reason);
@@ -105,6 +107,7 @@ class UringLoop {
   std::vector<std::unique_ptr<AttachedLink>> links_;
   std::vector<uint32_t> generations_;               // Per table index, bumped at every reuse.
   std::vector<std::shared_ptr<Command>> removals_;  // Per table index: whom Finish() answers.
+  std::vector<size_t> ready_;                       // Scratch space for Drain.
   uint64_t wake_value_ = 0;                         // Read target of the armed eventfd read.
   __kernel_timespec interval_{};                    // Referenced by the armed timer.
   int own_in_flight_ = 0;                           // The eventfd read and the timer.

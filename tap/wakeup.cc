@@ -18,6 +18,15 @@ absl::StatusOr<std::shared_ptr<Wakeup>> Wakeup::Create() {
   return std::shared_ptr<Wakeup>(new Wakeup(std::move(fd)));
 }
 
+namespace {
+// The Wakeup whose loop runs on this thread, if any.
+thread_local const Wakeup* serving = nullptr;
+}  // namespace
+
+void Wakeup::ServeOnThisThread() const { serving = this; }
+
+bool Wakeup::Serving() const { return serving == this; }
+
 void Wakeup::Ring() const {
   const uint64_t one = 1;
   // EAGAIN means the counter is saturated: the loop will wake anyway.

@@ -2,6 +2,8 @@
 //
 // The loop keeps a read armed on the eventfd in its ring. Ring() may be called from any thread,
 // also after the loop is gone (the descriptor lives as long as the last holder): it never blocks.
+// A doorbell rung on the loop's own thread (a frame the loop itself sent into a network) does not
+// touch the eventfd: the loop looks at every doorbell after each batch of completions.
 #ifndef IPNFS_TAP_WAKEUP_H_
 #define IPNFS_TAP_WAKEUP_H_
 
@@ -24,6 +26,11 @@ class Wakeup {
   // Makes the eventfd readable. Thread-safe, never blocks.
   void Ring() const;
 
+  // Called by the loop thread once: from then on Serving() is true on that thread only.
+  void ServeOnThisThread() const;
+  // True on the loop thread (which looks at the doorbells anyway, so need not be woken).
+  bool Serving() const;
+
  private:
   explicit Wakeup(ScopedFd fd) : fd_(std::move(fd)) {}
   ScopedFd fd_;
@@ -35,23 +42,35 @@ class Doorbell {
  public:
   explicit Doorbell(std::shared_ptr<const Wakeup> wakeup) : wakeup_(std::move(wakeup)) {}
 
-  // Any thread: marks the doorbell and wakes the loop.
+  // Any thread: marks the doorbell and wakes the loop, unless it was marked already (the loop
+  // has not answered yet, so it will look) or this is the loop's own thread.
   void Ring() {
-    pending_.store(true, std::memory_order_release);
-    wakeup_->Ring();
+    watching_.store(false, std::memory_order_release);
+    if (pending_.exchange(true, std::memory_order_acq_rel)) return;
+    if (!wakeup_->Serving()) wakeup_->Ring();
   }
   // Loop thread: true when rung since the last call.
   bool Answer() { return pending_.exchange(false, std::memory_order_acq_rel); }
 
+  // True from the creation of a DoorbellWaiter until the doorbell next rings: while it is true, a
+  // waiter registered on the port has not seen a frame queued.
+  bool Watching() const { return watching_.load(std::memory_order_acquire); }
+  void StartWatching() { watching_.store(true, std::memory_order_release); }
+
  private:
   const std::shared_ptr<const Wakeup> wakeup_;
   std::atomic<bool> pending_{false};
+  std::atomic<bool> watching_{false};
 };
 
 // The poll waiter the loop registers on a port: rings the doorbell when a frame is queued.
 class DoorbellWaiter final : public PollWaiter {
  public:
-  explicit DoorbellWaiter(std::shared_ptr<Doorbell> doorbell) : doorbell_(std::move(doorbell)) {}
+  // Marks `doorbell` as watching (before the waiter is registered, so that a Notify() right after
+  // registration is not overwritten).
+  explicit DoorbellWaiter(std::shared_ptr<Doorbell> doorbell) : doorbell_(std::move(doorbell)) {
+    doorbell_->StartWatching();
+  }
   void Notify() override { doorbell_->Ring(); }
 
  private:
