@@ -12,12 +12,13 @@
 // without waiting. It holds one of two members, both level-triggered:
 //   - buffer empty: the network file (FUSE poll: readable when the daemon has a packet queued);
 //   - buffer not empty: an eventfd that is always readable.
-// While packets are buffered the file is not polled at all (no FUSE round trip per poll); when
-// recv hands out the last buffered packet of a batch it first reads again without waiting
-// (O_NONBLOCK for that one read), so a busy port costs one FUSE request per batch, and only when
-// nothing more is queued does the file come back into the set. Every recv that leaves packets
-// buffered also signals the eventfd, so an edge-triggered poller of the data fd gets one wake-up
-// per packet and nothing is stranded in the buffer either way.
+// While packets are buffered the file is not polled at all (no FUSE round trip per poll). When
+// recv hands out the last packet of a batch that filled the buffer, it first reads again without
+// waiting (O_NONBLOCK for that one read), so a busy port costs one FUSE request per batch;
+// otherwise, or when nothing more is queued, the file comes back into the set (one FUSE poll
+// request, cheaper than a read that finds nothing when traffic is light). Every recv that leaves
+// packets buffered also signals the eventfd, so an edge-triggered poller of the data fd gets one
+// wake-up per packet and nothing is stranded in the buffer either way.
 //
 // Against a daemon without IPNFS_IOC_FRAMED (the ioctl fails), or with the `unframed` option, the
 // connection is the plain file: data fd = the file, recv one read(2), send one write(2).
@@ -66,6 +67,9 @@ static const mode_t kDefaultCreateMode = 0600;
 enum { kFrameHeader = 2, kMaxFramedPacket = 65535 };
 // One framed read: room for the largest frame, so the first packet is never cut.
 static const size_t kBufferSize = kFrameHeader + kMaxFramedPacket;
+// A read that left less room than this (a full-size VLAN-tagged Ethernet frame) stopped for lack
+// of room, so more packets are probably queued; a shorter one took everything there was.
+static const size_t kFullRoom = kFrameHeader + 1522;
 
 // Starts with the two fields libvdeplug owns (struct vdeconn), then the module's own.
 struct ipn_conn {
@@ -79,6 +83,7 @@ struct ipn_conn {
   unsigned char* buffer;  // kBufferSize bytes: frames from one read, [next, end) not yet handed out.
   size_t next;
   size_t end;
+  int full;  // The last read filled the buffer (kFullRoom): more is probably queued.
 };
 
 // The parsed VNL and open args.
@@ -233,6 +238,7 @@ static ssize_t ipn_fill(struct ipn_conn* conn, int wait) {
   if (n <= 0) return n < 0 ? -1 : (errno = EIO, -1);  // A joined port never reads 0.
   conn->next = 0;
   conn->end = (size_t)n;
+  conn->full = (size_t)n + kFullRoom > kBufferSize;
   return n;
 }
 
@@ -278,8 +284,9 @@ static int ipn_update_readiness(struct ipn_conn* conn, int was_buffered) {
     return 0;
   }
   if (!was_buffered) return 0;  // A batch of one: the file is still in the set.
-  // The last packet of a batch: read on if more is queued, else watch the file again.
-  if (ipn_fill(conn, 0) > 0) {
+  // The last packet of a batch: read on at once if the buffer was full (more is probably queued),
+  // else (or if nothing is) watch the file again.
+  if (conn->full && ipn_fill(conn, 0) > 0) {
     ipn_signal(conn);
     return 0;
   }
