@@ -153,6 +153,34 @@ case_burst_crosses_cable_to_vde_switch_both_ways() {
   wait "$reader" || die "the burst the VDE client sent did not come out of net0 whole and in order"
 }
 
+case_send_waits_for_room_with_flow_block() {
+  touch "$MNT/net0"
+  setfattr -n user.ipn.flow -v block "$MNT/net0"
+  setfattr -n user.ipn.qlen -v 1 "$MNT/net0"
+  setfattr -n user.ipn.stall_ms -v 60000 "$MNT/net0"  # The slow reader is not skipped.
+  mkfifo "$CASE_DIR/in"
+  exec 7<>"$CASE_DIR/in"
+  spawn stream vde_plug "ipn://$MNT/net0" <&7
+  wait_for 5 "vde_plug to join net0" joined_by vde_plug "$MNT/net0"
+  # A reader that holds one packet, then reads the rest 2 s later: vde_plug's sends must wait.
+  spawn reader timeout 30 python3 -c '
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+print("joined", flush=True)
+time.sleep(2)
+for i in range(3):
+    packet = os.read(fd, 65536)
+    print(packet[14:30].split(b"\0")[0].decode(), flush=True)
+' "$MNT/net0"
+  local reader=$SPAWNED
+  wait_for 5 "the reader to join" grep -q joined "$CASE_DIR/reader.out"
+  nc stream-burst "blk-$$" 3 >&7
+  wait "$reader" || die "the reader did not get 3 packets"
+  local got
+  got="$(tail -n 3 "$CASE_DIR/reader.out" | tr '\n' ' ')"
+  [[ "$got" == "blk-$$:000000 blk-$$:000001 blk-$$:000002 " ]] || die "the reader got: $got"
+}
+
 # expect_failure PATTERN COMMAND...: COMMAND exits non-zero within 10 s, printing PATTERN.
 expect_failure() {
   local pattern="$1" rc=0
@@ -214,6 +242,8 @@ run_case 60 case_burst_crosses_dpipe_cable_complete_and_in_order \
   "A burst crosses a dpipe cable between two networks whole and in order"
 run_case 60 case_burst_crosses_cable_to_vde_switch_both_ways \
   "A burst crosses a vde_plug cable to a vde_switch whole and in order, both ways"
+run_case 30 case_send_waits_for_room_with_flow_block \
+  "With user.ipn.flow=block, vde_plug ipn:// waits for room instead of dropping frames"
 run_case 30 case_missing_network_fails_with_enoent \
   "vde_plug on a missing network fails with No such file or directory"
 run_case 30 case_network_nobody_may_not_write_fails_with_eacces \

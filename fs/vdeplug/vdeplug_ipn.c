@@ -6,7 +6,9 @@
 // in the connection's buffer (at least one), vde_recv() hands them out one per call, and vde_send()
 // writes one packet as one frame (no coalescing: a lone packet never waits). There is no control
 // fd. The file stays blocking: a caller that polls first never waits in recv, one that does not
-// waits for the next packet, and with user.ipn.flow=block a send waits like any writer.
+// waits for the next packet, and with user.ipn.flow=block a send waits like any writer (the daemon
+// answers a framed write that meets a full network with EAGAIN; send then polls for POLLOUT and
+// writes again).
 //
 // The data fd (vde_datafd) is an epoll fd, readable exactly when vde_recv has a packet to return
 // without waiting. It holds one of two members, both level-triggered:
@@ -46,6 +48,7 @@
 #include <libvdeplug_mod.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -308,7 +311,11 @@ static ssize_t ipn_send_framed(struct ipn_conn* conn, const void* buf, size_t le
   unsigned char header[kFrameHeader] = {(unsigned char)(len >> 8), (unsigned char)len};
   const struct iovec iov[2] = {{.iov_base = header, .iov_len = kFrameHeader},
                                {.iov_base = (void*)buf, .iov_len = len}};
-  const ssize_t n = writev(conn->fd, iov, 2);
+  ssize_t n;
+  while ((n = writev(conn->fd, iov, 2)) < 0 && errno == EAGAIN) {
+    struct pollfd writable = {.fd = conn->fd, .events = POLLOUT};
+    if (poll(&writable, 1, -1) < 0) return -1;  // EINTR: the caller may retry, as with write(2).
+  }
   if (n < 0) return -1;
   return n == (ssize_t)(kFrameHeader + len) ? (ssize_t)len : (errno = EIO, -1);
 }
