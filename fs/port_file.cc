@@ -73,6 +73,8 @@ class FramedReadWaiter final : public ReadWaiter {
 
  private:
   static constexpr size_t kMaxFrame = 65535;
+  // fuse_reply_iov adds one iovec for the reply header; the kernel takes UIO_MAXIOV (1024).
+  static constexpr size_t kMaxReplyIovecs = 1023;
 
   // Replies with `packets`, or with `single` when given.
   void Reply(absl::Span<const PacketRef> packets, const Packet* single) {
@@ -91,7 +93,18 @@ class FramedReadWaiter final : public ReadWaiter {
       iov[2 * i + 1] = {.iov_base = const_cast<uint8_t*>(packet.bytes().data()), .iov_len = length};
       room -= std::min(room, 2 + length);
     }
-    fuse_reply_iov(req_, iov.data(), static_cast<int>(iov.size()));
+    if (iov.size() <= kMaxReplyIovecs) {
+      fuse_reply_iov(req_, iov.data(), static_cast<int>(iov.size()));
+      return;
+    }
+    // Many small packets: one copy into a contiguous reply (at most max_bytes()).
+    std::vector<uint8_t> reply;
+    reply.reserve(max_bytes());
+    for (const iovec& part : iov) {
+      const auto* bytes = static_cast<const uint8_t*>(part.iov_base);
+      reply.insert(reply.end(), bytes, bytes + part.iov_len);
+    }
+    fuse_reply_buf(req_, reinterpret_cast<const char*>(reply.data()), reply.size());
   }
 
   fuse_req_t req_;

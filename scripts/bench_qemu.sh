@@ -3,7 +3,8 @@
 # network, side by side on three paths (the guest downloads, so the bulk data flows host -> guest
 # and the guest's ACKs flow back):
 #   tap,fd  -netdev tap,fd=3 3<>NETWORK          (ipnfs network file as QEMU's tap fd)
-#   vde     -netdev vde,sock=ipn://NETWORK        (libvdeplug_ipn.so)
+#   vde     -netdev vde,sock=ipn://NETWORK        (libvdeplug_ipn.so: framed I/O, batched reads)
+#   vde-1   -netdev vde,sock=ipn://NETWORK[unframed]  (the same, one read(2) per packet)
 #   ktap    -netdev tap,ifname=TAP                (a plain kernel tap: the baseline)
 # The guest is iPXE from the NIC's ROM. dnsmasq hands it an iPXE script over DHCP (boot file
 # http://SUBNET.1/bench.ipxe) that fetches a 16 MiB blob over HTTP from a Python server on the
@@ -103,6 +104,14 @@ bench_vde() {
   serve_and_boot "$subnet" -netdev "vde,id=n0,sock=ipn://$MNT/bench" -device "$BENCH_NIC,netdev=n0"
 }
 
+bench_vde_unframed() {
+  local subnet=10.78.14
+  touch "$MNT/bench"
+  dhcp_server "$MNT/bench" "$subnet" "$(dnsmasq_boot_options "$subnet")"
+  serve_and_boot "$subnet" -netdev "vde,id=n0,sock=ipn://$MNT/bench[unframed]" \
+    -device "$BENCH_NIC,netdev=n0"
+}
+
 bench_kernel_tap() {
   local subnet=10.78.13
   new_netns
@@ -123,6 +132,8 @@ for nic in ${BENCH_NICS:-virtio-net-pci e1000}; do
   run_case 400 bench_tap_fd "tap,fd with $nic"
   export BENCH_PATH=vde
   run_case 400 bench_vde "vde with $nic"
+  export BENCH_PATH=vde-1
+  run_case 400 bench_vde_unframed "vde (unframed) with $nic"
   export BENCH_PATH=ktap
   run_case 400 bench_kernel_tap "kernel tap with $nic"
 done

@@ -1,7 +1,9 @@
 // Integration tests of the data path: write() sends one packet to every other port, read()
 // receives one packet, whatever the sizes; per-port queues drop what does not fit.
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "fs/ipnfs_ioctl.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/mounted_test.h"
@@ -104,6 +107,26 @@ TEST_F(DataPathTest, EmptyWriteReturnsZeroAndDeliversNothing) {
   // The network still works afterwards.
   ASSERT_THAT(Send(writer.get(), "after"), Wrote(5));
   EXPECT_THAT(Receive(reader.get()), IsPacket("after"));
+}
+
+TEST_F(DataPathTest, FramedReadReturnsThousandsOfTinyQueuedPacketsInOrder) {
+  constexpr int kPackets = 1500;  // More frames than one reply may have iovecs (1024).
+  Fd writer = Join("net", O_WRONLY);
+  ASSERT_EQ(::setxattr(PathOf("net").c_str(), "user.ipn.qlen", "2000", 4, 0), 0);
+  Fd reader = Join("net", O_RDONLY);
+  ASSERT_FALSE(HasFailure());
+  const int on = 1;
+  ASSERT_EQ(::ioctl(reader.get(), IPNFS_IOC_FRAMED, &on), 0) << std::strerror(errno);
+  std::string expected;
+  for (int i = 0; i < kPackets; ++i) {
+    const std::string packet = {static_cast<char>(i >> 8), static_cast<char>(i & 0xff)};
+    ASSERT_THAT(Send(writer.get(), packet), Wrote(2));
+    expected += std::string{'\0', '\2'} + packet;
+  }
+  ReadInThread read(reader.get(), 65537);
+  const std::optional<IoResult> got = read.WaitFor(absl::Seconds(5));
+  ASSERT_TRUE(got.has_value()) << "the framed read never returned";
+  EXPECT_THAT(*got, IsPacket(expected));
 }
 
 TEST_F(DataPathTest, ReaderThatDoesNotReadKeepsTheFirst256PacketsAndLosesTheRest) {

@@ -11,12 +11,26 @@ Each subcommand does one thing, bounded by a timeout, and exits 0 on success, 1 
                                     containing PAYLOAD; print its length
   expect-stream FILE PAYLOAD SECONDS  follow FILE, a vde_plug stdout stream, until a frame
                                     containing PAYLOAD arrives; print its length
+  burst NETFILE TAG COUNT [BATCH [INTERVAL]]  write COUNT numbered frames (payload TAG:000000,
+                                    TAG:000001, ...) into NETFILE in framed I/O, BATCH frames per
+                                    write (64), INTERVAL seconds between writes (0)
+  stream-burst TAG COUNT [BATCH [INTERVAL]]  print the same frames to stdout as a vde_plug
+                                    stream, BATCH frames at a time, INTERVAL seconds apart
+  expect-burst NETFILE TAG COUNT SECONDS  join NETFILE, print "joined", then read until COUNT
+                                    frames tagged TAG arrived; fail unless they are 0..COUNT-1 in
+                                    order, each once
+  expect-stream-burst FILE TAG COUNT SECONDS  the same for a vde_plug stdout stream in FILE
+  vde-burst URL TAG COUNT SECONDS level|edge  the same through libvdeplug (vde_open, vde_datafd,
+                                    vde_recv), one vde_recv per readiness of the data fd as QEMU
+                                    does: `level` polls it with poll(2), `edge` with an
+                                    edge-triggered epoll
   ioctl-tunsetiff NETFILE           ioctl(TUNSETIFF) on NETFILE; print the errno name
   qmp-add-tap QMPSOCK NETFILE DEVICE  pass NETFILE's fd to QEMU with QMP getfd, then netdev_add
                                     type=tap,fd=... and device_add DEVICE,netdev=... (libvirt's way)
 """
 
 import array
+import ctypes
 import errno
 import fcntl
 import json
@@ -31,6 +45,7 @@ ETH_BROADCAST = b"\xff" * 6
 SOURCE_MAC = bytes.fromhex("020000aa0001")  # Locally administered.
 ETHERTYPE_EXPERIMENTAL = b"\x88\xb5"  # IEEE 802 local experimental ethertype.
 TUNSETIFF = 0x400454CA  # _IOW('T', 202, int)
+IPNFS_IOC_FRAMED = 0x40046901  # _IOW('i', 0x01, int), fs/ipnfs_ioctl.h
 
 
 def fail(message):
@@ -111,6 +126,137 @@ def cmd_expect_stream(path, payload, seconds):
     fail(f"no frame containing {payload!r} in the stream {path} within {seconds} s")
 
 
+def burst_frames(tag, count):
+    """COUNT Ethernet frames carrying TAG:000000, TAG:000001, ..."""
+    return [frame(f"{tag}:{i:06d}") for i in range(int(count))]
+
+
+def cmd_burst(netfile, tag, count, batch="64", interval="0"):
+    fd = os.open(netfile, os.O_WRONLY)
+    try:
+        fcntl.ioctl(fd, IPNFS_IOC_FRAMED, struct.pack("i", 1))
+        for i, chunk in enumerate(burst_batches(tag, count, batch)):
+            if i > 0:
+                time.sleep(float(interval))
+            if os.write(fd, chunk) != len(chunk):
+                fail("a framed write sent only part of its frames")
+    finally:
+        os.close(fd)
+
+
+def burst_batches(tag, count, batch):
+    """The burst as vde_plug stream bytes, BATCH frames per chunk."""
+    frames = burst_frames(tag, count)
+    for start in range(0, len(frames), int(batch)):
+        yield b"".join(struct.pack(">H", len(f)) + f for f in frames[start : start + int(batch)])
+
+
+def cmd_stream_burst(tag, count, batch="64", interval="0"):
+    for i, chunk in enumerate(burst_batches(tag, count, batch)):
+        if i > 0:
+            time.sleep(float(interval))
+        sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+
+
+class BurstChecker:
+    """Collects the sequence numbers of frames tagged TAG; checks they are 0..COUNT-1 in order."""
+
+    def __init__(self, tag, count):
+        self.marker = f"{tag}:".encode()
+        self.count = int(count)
+        self.seen = []
+
+    def add(self, packet):
+        at = packet.find(self.marker)
+        if at >= 0:
+            self.seen.append(int(packet[at + len(self.marker) : at + len(self.marker) + 6]))
+        return len(self.seen) >= self.count
+
+    def finish(self, where):
+        if self.seen != list(range(self.count)):
+            wrong = next((i for i, n in enumerate(self.seen) if n != i), len(self.seen))
+            fail(f"{where}: {len(self.seen)} of {self.count} frames, first out of place at "
+                 f"index {wrong}: {self.seen[wrong:wrong + 5]}")
+        print(len(self.seen), flush=True)
+
+
+def cmd_expect_burst(netfile, tag, count, seconds):
+    deadline = time.monotonic() + float(seconds)
+    checker = BurstChecker(tag, count)
+    fd = os.open(netfile, os.O_RDONLY | os.O_NONBLOCK)
+    print("joined", flush=True)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while (left := deadline - time.monotonic()) > 0:
+        if not poller.poll(left * 1000):
+            continue
+        try:
+            if checker.add(os.read(fd, 65536)):
+                break
+        except BlockingIOError:
+            continue
+    checker.finish(netfile)
+
+
+def cmd_expect_stream_burst(path, tag, count, seconds):
+    deadline = time.monotonic() + float(seconds)
+    checker = BurstChecker(tag, count)
+    offset, rest, done = 0, b"", False
+    while not done and time.monotonic() < deadline:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            chunk = f.read()
+        offset += len(chunk)
+        frames, rest = stream_frames(rest + chunk)
+        done = any([checker.add(packet) for packet in frames])
+        if not chunk:
+            time.sleep(0.05)
+    checker.finish(path)
+
+
+def libvdeplug():
+    lib = ctypes.CDLL("libvdeplug.so.2", use_errno=True)
+    lib.vde_open_real.restype = ctypes.c_void_p
+    lib.vde_open_real.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
+    lib.vde_recv.restype = ctypes.c_ssize_t
+    lib.vde_recv.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    lib.vde_datafd.argtypes = [ctypes.c_void_p]
+    lib.vde_close.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+def cmd_vde_burst(url, tag, count, seconds, trigger):
+    if trigger not in ("level", "edge"):
+        fail(f"vde-burst: trigger {trigger!r}, expected level or edge")
+    deadline = time.monotonic() + float(seconds)
+    lib = libvdeplug()
+    conn = lib.vde_open_real(url.encode(), b"netclient", 1, None)
+    if not conn:
+        fail(f"vde_open {url}: {os.strerror(ctypes.get_errno())}")
+    print("joined", flush=True)
+    if trigger == "level":
+        poller = select.poll()
+        poller.register(lib.vde_datafd(conn), select.POLLIN)
+        wait = lambda left: poller.poll(left * 1000)
+    else:
+        poller = select.epoll()
+        poller.register(lib.vde_datafd(conn), select.EPOLLIN | select.EPOLLET)
+        wait = lambda left: poller.poll(left)
+    checker = BurstChecker(tag, count)
+    buffer = ctypes.create_string_buffer(65536)
+    while (left := deadline - time.monotonic()) > 0:
+        if not wait(left):
+            continue
+        n = lib.vde_recv(conn, buffer, len(buffer), 0)  # One per readiness, as QEMU does.
+        if n < 0:
+            fail(f"vde_recv: {os.strerror(ctypes.get_errno())}")
+        if checker.add(buffer.raw[:n]):
+            break
+    checker.finish(url)
+    lib.vde_close(conn)
+
+
 def cmd_ioctl_tunsetiff(netfile):
     fd = os.open(netfile, os.O_RDWR)
     try:
@@ -180,6 +326,11 @@ COMMANDS = {
     "send": cmd_send,
     "expect": cmd_expect,
     "expect-stream": cmd_expect_stream,
+    "burst": cmd_burst,
+    "stream-burst": cmd_stream_burst,
+    "expect-burst": cmd_expect_burst,
+    "expect-stream-burst": cmd_expect_stream_burst,
+    "vde-burst": cmd_vde_burst,
     "ioctl-tunsetiff": cmd_ioctl_tunsetiff,
     "qmp-add-tap": cmd_qmp_add_tap,
 }

@@ -25,12 +25,22 @@ case_tap_fd_virtio_gets_a_lease() {
   qemu_stderr_is_clean guest
 }
 
+# The plugin's framed I/O (the default) and its plain fallback (the `unframed` option, what a
+# daemon without IPNFS_IOC_FRAMED gets), side by side on one network.
 case_vde_netdev_gets_a_lease() {
   touch "$MNT/vde"
   dhcp_server "$MNT/vde" 10.78.3
-  boot_guest guest -netdev "vde,id=n0,sock=ipn://$MNT/vde" -device e1000,netdev=n0
-  expect_lease guest "$LEASE_SECONDS"
-  qemu_stderr_is_clean guest
+  boot_guest framed -netdev "vde,id=n0,sock=ipn://$MNT/vde" \
+    -device e1000,netdev=n0,mac=52:54:00:78:03:01
+  boot_guest unframed -netdev "vde,id=n0,sock=ipn://$MNT/vde[unframed]" \
+    -device virtio-net-pci,netdev=n0,mac=52:54:00:78:03:02
+  local framed unframed
+  framed="$(expect_lease framed "$LEASE_SECONDS")"
+  unframed="$(expect_lease unframed "$LEASE_SECONDS")"
+  step "framed: $framed; unframed: $unframed"
+  [[ "$framed" != "$unframed" ]] || die "both guests got $framed"
+  qemu_stderr_is_clean framed
+  qemu_stderr_is_clean unframed
 }
 
 case_qmp_getfd_netdev_add_gets_a_lease() {
@@ -101,7 +111,7 @@ run_cases_parallel 150 \
   case_tap_fd_virtio_gets_a_lease \
   "A guest with -netdev tap,fd=3 3<>NETWORK and a virtio-net-pci NIC gets a DHCP lease" \
   case_vde_netdev_gets_a_lease \
-  "A guest with -netdev vde,sock=ipn://NETWORK gets a DHCP lease" \
+  "Guests with -netdev vde,sock=ipn://NETWORK (e1000) and ipn://NETWORK[unframed] (virtio-net-pci) get DHCP leases" \
   case_qmp_getfd_netdev_add_gets_a_lease \
   "A guest whose NIC is added over QMP (getfd over SCM_RIGHTS, netdev_add tap, device_add) gets a DHCP lease" \
   case_two_guests_on_one_network_get_distinct_leases \

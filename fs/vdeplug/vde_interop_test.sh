@@ -78,6 +78,109 @@ case_dpipe_cable_joins_two_networks() {
   wait "$reader" || die "a frame sent on b did not come out of a"
 }
 
+# Frames per burst: with 60-byte frames, several full framed reads of the plugin.
+BURST=5000
+# Through vde_switch, whose unix datagram sockets hold 10 frames (net.unix.max_dgram_qlen) and
+# whose ports drop what does not fit: 1000 frames in bursts of 4, 5 ms apart.
+BURST_VDE=(1000 4 0.005)
+
+# roomy NETFILE...: creates the networks with queues that hold a whole burst, so that nothing is
+# dropped however the reader is scheduled.
+roomy() {
+  local net
+  for net in "$@"; do
+    touch "$net"
+    setfattr -n user.ipn.qlen -v 65536 "$net"
+  done
+}
+
+case_burst_reaches_vde_plug_stream_complete_and_in_order() {
+  roomy "$MNT/net0"
+  mkfifo "$CASE_DIR/in"
+  exec 7<>"$CASE_DIR/in"
+  spawn stream vde_plug "ipn://$MNT/net0" <&7
+  wait_for 5 "vde_plug to join net0" joined_by vde_plug "$MNT/net0"
+  nc burst "$MNT/net0" "burst-$$" "$BURST"
+  nc expect-stream-burst "$CASE_DIR/stream.out" "burst-$$" "$BURST" 15 >/dev/null
+}
+
+case_burst_reaches_libvdeplug_callers_polling_level_or_edge_triggered() {
+  roomy "$MNT/net0"
+  local -a readers=()
+  local how
+  for how in level edge unframed; do
+    local url="ipn://$MNT/net0" trigger=$how
+    [[ "$how" != unframed ]] || url="ipn://$MNT/net0[unframed]" trigger=level
+    spawn "$how" timeout 30 python3 "$NETCLIENT" vde-burst "$url" "burst-$$" "$BURST" 20 "$trigger"
+    readers+=("$SPAWNED:$how")
+    wait_for 5 "the $how reader to join" grep -q joined "$CASE_DIR/$how.out"
+  done
+  nc burst "$MNT/net0" "burst-$$" "$BURST"
+  local reader
+  for reader in "${readers[@]}"; do
+    wait "${reader%%:*}" || die "the ${reader#*:} libvdeplug reader did not get the burst whole"
+  done
+}
+
+case_burst_crosses_dpipe_cable_complete_and_in_order() {
+  roomy "$MNT/a" "$MNT/b"
+  spawn dpipe dpipe vde_plug "ipn://$MNT/a" = vde_plug "ipn://$MNT/b"
+  wait_for 5 "the cable to join a" joined_by vde_plug "$MNT/a"
+  wait_for 5 "the cable to join b" joined_by vde_plug "$MNT/b"
+  spawn reader timeout 30 python3 "$NETCLIENT" expect-burst "$MNT/b" "burst-$$" "$BURST" 20
+  local reader=$SPAWNED
+  wait_for 5 "the reader on b to join" grep -q joined "$CASE_DIR/reader.out"
+  nc burst "$MNT/a" "burst-$$" "$BURST"
+  wait "$reader" || die "the burst sent on a did not come out of b whole and in order"
+}
+
+case_burst_crosses_cable_to_vde_switch_both_ways() {
+  start_switch_with_client_and_cable
+  setfattr -n user.ipn.qlen -v 65536 "$MNT/net0"
+  # The switch floods until it has learned the client: let one frame through first.
+  spawn sender timeout 30 python3 "$NETCLIENT" send "$MNT/net0" "warm-up-$$" 200 0.1
+  local sender=$SPAWNED
+  nc expect-stream "$CASE_DIR/client.out" "warm-up-$$" 15 >/dev/null ||
+    die "the VDE client never received a frame written into net0"
+  kill "$sender"
+  nc burst "$MNT/net0" "in-$$" "${BURST_VDE[@]}"
+  nc expect-stream-burst "$CASE_DIR/client.out" "in-$$" "${BURST_VDE[0]}" 15 >/dev/null ||
+    die "the burst written into net0 did not reach the VDE client whole and in order"
+  spawn reader timeout 30 python3 "$NETCLIENT" expect-burst "$MNT/net0" "out-$$" "${BURST_VDE[0]}" 20
+  local reader=$SPAWNED
+  wait_for 5 "the reader to join" grep -q joined "$CASE_DIR/reader.out"
+  nc stream-burst "out-$$" "${BURST_VDE[@]}" >&7
+  wait "$reader" || die "the burst the VDE client sent did not come out of net0 whole and in order"
+}
+
+case_send_waits_for_room_with_flow_block() {
+  touch "$MNT/net0"
+  setfattr -n user.ipn.flow -v block "$MNT/net0"
+  setfattr -n user.ipn.qlen -v 1 "$MNT/net0"
+  setfattr -n user.ipn.stall_ms -v 60000 "$MNT/net0"  # The slow reader is not skipped.
+  mkfifo "$CASE_DIR/in"
+  exec 7<>"$CASE_DIR/in"
+  spawn stream vde_plug "ipn://$MNT/net0" <&7
+  wait_for 5 "vde_plug to join net0" joined_by vde_plug "$MNT/net0"
+  # A reader that holds one packet, then reads the rest 2 s later: vde_plug's sends must wait.
+  spawn reader timeout 30 python3 -c '
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+print("joined", flush=True)
+time.sleep(2)
+for i in range(3):
+    packet = os.read(fd, 65536)
+    print(packet[14:30].split(b"\0")[0].decode(), flush=True)
+' "$MNT/net0"
+  local reader=$SPAWNED
+  wait_for 5 "the reader to join" grep -q joined "$CASE_DIR/reader.out"
+  nc stream-burst "blk-$$" 3 >&7
+  wait "$reader" || die "the reader did not get 3 packets"
+  local got
+  got="$(tail -n 3 "$CASE_DIR/reader.out" | tr '\n' ' ')"
+  [[ "$got" == "blk-$$:000000 blk-$$:000001 blk-$$:000002 " ]] || die "the reader got: $got"
+}
+
 # expect_failure PATTERN COMMAND...: COMMAND exits non-zero within 10 s, printing PATTERN.
 expect_failure() {
   local pattern="$1" rc=0
@@ -131,6 +234,16 @@ run_case 60 case_vde_plug_stream_carries_frames_both_ways \
   "vde_plug ipn:// alone is a stdin/stdout stream with 2-byte length framing, both ways"
 run_case 60 case_dpipe_cable_joins_two_networks \
   "dpipe vde_plug ipn://a = vde_plug ipn://b carries frames between two networks"
+run_case 60 case_burst_reaches_vde_plug_stream_complete_and_in_order \
+  "A burst of $BURST frames written into the network comes out of vde_plug ipn:// whole and in order"
+run_case 60 case_burst_reaches_libvdeplug_callers_polling_level_or_edge_triggered \
+  "A burst reaches libvdeplug callers that recv once per readiness of the data fd (poll, edge-triggered epoll, unframed) whole and in order"
+run_case 60 case_burst_crosses_dpipe_cable_complete_and_in_order \
+  "A burst crosses a dpipe cable between two networks whole and in order"
+run_case 60 case_burst_crosses_cable_to_vde_switch_both_ways \
+  "A burst crosses a vde_plug cable to a vde_switch whole and in order, both ways"
+run_case 30 case_send_waits_for_room_with_flow_block \
+  "With user.ipn.flow=block, vde_plug ipn:// waits for room instead of dropping frames"
 run_case 30 case_missing_network_fails_with_enoent \
   "vde_plug on a missing network fails with No such file or directory"
 run_case 30 case_network_nobody_may_not_write_fails_with_eacces \
