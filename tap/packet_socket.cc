@@ -87,6 +87,15 @@ absl::StatusOr<std::unique_ptr<PacketSocket>> PacketSocket::Open(const std::stri
     const int error = (errno == ENODEV || errno == ENXIO) ? EINVAL : errno;
     return ErrnoError(error, absl::StrCat("binding to ", name, ": ", strerror(errno)));
   }
+  // Promiscuous while grabbed, so frames for the network's other MACs arrive too. A membership of
+  // the socket: the kernel drops it (and the interface's promiscuity) when the socket closes.
+  packet_mreq promiscuous{};
+  promiscuous.mr_ifindex = facts->ifindex;
+  promiscuous.mr_type = PACKET_MR_PROMISC;
+  if (setsockopt(fd.get(), SOL_PACKET, PACKET_ADD_MEMBERSHIP, &promiscuous,
+                 sizeof(promiscuous)) != 0) {
+    return ErrnoError(errno, absl::StrCat("promiscuous mode on ", name, ": ", strerror(errno)));
+  }
   return std::unique_ptr<PacketSocket>(new PacketSocket(name, facts->ifindex, std::move(fd)));
 }
 

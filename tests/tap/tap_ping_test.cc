@@ -3,6 +3,8 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -89,6 +91,25 @@ TEST_F(TapPingTest, GrabbedVethInOneNamespacePingsATapInAnother) {
   EXPECT_TRUE(a->Pings("10.79.3.2"));
   EXPECT_TRUE(b->Pings("10.79.3.1"));
   EXPECT_EQ(AttachedInterfaces(net, "grab"), "ipnv0");
+}
+
+// The promiscuity count `ip -d link show NAME` reports, or -1.
+int Promiscuity(const std::string& name) {
+  CommandResult shown = NetworkNamespace::Here().Shell("ip -d link show dev " + name);
+  const size_t at = shown.out.find("promiscuity ");
+  if (shown.exit_code != 0 || at == std::string::npos) return -1;
+  return std::atoi(shown.out.c_str() + at + std::strlen("promiscuity "));
+}
+
+TEST_F(TapPingTest, GrabbedInterfaceIsPromiscuousOnlyWhileGrabbed) {
+  const std::string net = NewNetwork("net0");
+  ASSERT_THAT(NetworkNamespace::Here().Shell("ip link add ipnv0 type veth peer name ipnv1"),
+              Succeeds());
+  ASSERT_EQ(Promiscuity("ipnv0"), 0);
+  ASSERT_THAT(SetAttribute(net, "user.ipn.grab", "ipnv0"), Succeeds());
+  EXPECT_EQ(Promiscuity("ipnv0"), 1) << "frames for the network's other MACs must arrive";
+  ASSERT_THAT(RemoveAttribute(net, "user.ipn.grab"), Succeeds());
+  EXPECT_EQ(Promiscuity("ipnv0"), 0) << "detaching gives the interface back as it was";
 }
 
 }  // namespace
