@@ -7,6 +7,7 @@
 #ifndef IPNFS_CORE_INTERFACE_BACKEND_H_
 #define IPNFS_CORE_INTERFACE_BACKEND_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,11 @@ class InterfaceBackend {
   // The interfaces of `kind` attached to `network` now, sorted. An interface deleted behind the
   // backend's back is no longer listed.
   virtual std::vector<std::string> Attached(InterfaceKind kind, const Network& network) const = 0;
+
+  // How many attached interfaces disappeared behind the backend's back so far (deleted, or gone
+  // with their network namespace). When it grows, the namespace saves its state again, so that
+  // the state file stops listing them. Any thread.
+  virtual uint64_t Losses() const { return 0; }
 };
 
 }  // namespace ipnfs

@@ -254,6 +254,7 @@ class Namespace {
   std::vector<std::weak_ptr<Network>> networks_ ABSL_GUARDED_BY(mu_);  // Also unlinked ones.
   StateSink* sink_ ABSL_GUARDED_BY(mu_) = nullptr;
   InterfaceBackend* backend_ ABSL_GUARDED_BY(mu_) = nullptr;
+  uint64_t seen_losses_ ABSL_GUARDED_BY(mu_) = 0;  // backend_->Losses() when last saved.
   EventBus events_;
 };
 

@@ -285,6 +285,11 @@ void Namespace::Tick(absl::Time now) {
   std::vector<std::shared_ptr<Network>> networks;
   {
     absl::MutexLock lock(&mu_);
+    // An interface deleted behind the daemon's back leaves the state file at once.
+    if (backend_ != nullptr && backend_->Losses() != seen_losses_) {
+      seen_losses_ = backend_->Losses();
+      PersistLocked();
+    }
     for (const std::weak_ptr<Network>& weak : networks_) {
       if (std::shared_ptr<Network> network = weak.lock()) networks.push_back(std::move(network));
     }

@@ -42,7 +42,7 @@ absl::StatusOr<std::unique_ptr<Link>> OpenLink(InterfaceKind kind, const std::st
 absl::StatusOr<std::unique_ptr<TapBackend>> TapBackend::Create(UringLoopOptions options) {
   std::unique_ptr<TapBackend> backend(new TapBackend());
   absl::StatusOr<std::unique_ptr<UringLoop>> loop = UringLoop::Create(
-      std::move(options), [backend = backend.get()](uint64_t id) { backend->Forget(id); });
+      std::move(options), [backend = backend.get()](uint64_t id) { backend->Lose(id); });
   if (!loop.ok()) return loop.status();
   backend->loop_ = *std::move(loop);
   return backend;
@@ -130,6 +130,11 @@ absl::StatusOr<InterfaceCounters> TapBackend::Counters(const std::string& name) 
   auto it = entries_.find(name);
   if (it == entries_.end()) return ErrnoError(ENOENT, absl::StrCat(name, " is not attached"));
   return it->second.counters->Snapshot();
+}
+
+void TapBackend::Lose(uint64_t id) {
+  Forget(id);
+  losses_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void TapBackend::Forget(uint64_t id) {

@@ -10,6 +10,7 @@
 #ifndef IPNFS_TAP_TAP_BACKEND_H_
 #define IPNFS_TAP_TAP_BACKEND_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -49,6 +50,8 @@ class TapBackend final : public InterfaceBackend {
   // The counters of attached interface `name` now. ENOENT when it is not attached.
   absl::StatusOr<InterfaceCounters> Counters(const std::string& name) const;
 
+  uint64_t Losses() const override { return losses_.load(std::memory_order_relaxed); }
+
  private:
   struct Entry {
     InterfaceKind kind;
@@ -59,7 +62,11 @@ class TapBackend final : public InterfaceBackend {
 
   TapBackend() = default;
   // Loop thread: the interface of link `id` disappeared and its link is closed.
+  void Lose(uint64_t id);
+  // Drops link `id`'s entry.
   void Forget(uint64_t id);
+
+  std::atomic<uint64_t> losses_{0};
 
   absl::Mutex admin_mu_;  // Serialises Attach and Detach: one check-then-act at a time.
   uint64_t next_id_ ABSL_GUARDED_BY(admin_mu_) = 1;

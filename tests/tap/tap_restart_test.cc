@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -22,6 +24,7 @@ namespace ipnfs::tests {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 class TapRestartTest : public TapTest {
  protected:
@@ -113,6 +116,32 @@ TEST_F(TapRestartTest, TapsComeBackWhenRestartedRightAfterTheKill) {
     EXPECT_TRUE(NetworkNamespace::Here().HasInterface("ipn0"));
     EXPECT_TRUE(NetworkNamespace::Here().HasInterface("ipn1"));
   }
+}
+
+TEST_F(TapRestartTest, TapDeletedBehindTheDaemonsBackDoesNotComeBackAfterARestart) {
+  const std::string net = NewNetwork("net0");
+  ASSERT_THAT(SetAttribute(net, "user.ipn.tap", "ipn0,ipn1"), Succeeds());
+  const std::string state = state_directory_ + "/state";
+  auto saved_taps = [&] {
+    std::ifstream file(state);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+  };
+  ASSERT_THAT(saved_taps(), HasSubstr("ipn0,ipn1"));
+  ASSERT_THAT(NetworkNamespace::Here().Shell("ip link del ipn1"), Succeeds());
+  // Nothing else changes the namespace: the deletion alone must reach the state file.
+  EXPECT_TRUE(Eventually([&] { return saved_taps().find("ipn1") == std::string::npos; }))
+      << "the state file still lists the deleted tap:\n"
+      << saved_taps();
+  EXPECT_EQ(AttachedInterfaces(net), "ipn0");
+
+  ASSERT_NO_FATAL_FAILURE(KillDaemon());
+  ASSERT_TRUE(Eventually([] { return !NetworkNamespace::Here().HasInterface("ipn0"); },
+                         absl::Seconds(5)));
+  ASSERT_NO_FATAL_FAILURE(RestartDaemon());
+  EXPECT_EQ(AttachedInterfaces(PathOf("net0")), "ipn0");
+  EXPECT_FALSE(NetworkNamespace::Here().HasInterface("ipn1"));
 }
 
 }  // namespace
