@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/errno_status.h"
@@ -124,7 +126,19 @@ ssize_t FuseTransport::Writev(int fd, struct iovec* iov, int count, void* /*user
   if (out.unique != 0 && out.unique == self.init_unique_.load()) {
     return self.WriteInitReply(fd, iov, count);
   }
-  return ::writev(fd, iov, count);
+  return WriteToDevice(fd, iov, count);
+}
+
+ssize_t FuseTransport::WriteToDevice(int fd, const struct iovec* iov, int count) {
+  if (count <= IOV_MAX) return ::writev(fd, iov, count);
+  // A reply of more pieces than writev takes (a framed read of many small packets): one copy.
+  std::vector<char> gathered;
+  gathered.reserve(TotalLength(iov, count));
+  for (int i = 0; i < count; ++i) {
+    const char* bytes = static_cast<const char*>(iov[i].iov_base);
+    gathered.insert(gathered.end(), bytes, bytes + iov[i].iov_len);
+  }
+  return ::write(fd, gathered.data(), gathered.size());
 }
 
 ssize_t FuseTransport::WriteInitReply(int fd, struct iovec* iov, int count) {

@@ -66,6 +66,9 @@ class FuseTransport {
   static ssize_t Read(int fd, void* buffer, size_t size, void* userdata);
   static ssize_t Writev(int fd, struct iovec* iov, int count, void* userdata);
 
+  // writev() on /dev/fuse, gathering the pieces first when there are more than IOV_MAX.
+  static ssize_t WriteToDevice(int fd, const struct iovec* iov, int count);
+
   // The reply to INIT: starts the rings and asks for io_uring when that is wanted and offered.
   ssize_t WriteInitReply(int fd, struct iovec* iov, int count);
 

@@ -15,4 +15,8 @@
 
 #define IPNFS_IOC_FRAMED _IOW('i', 0x01, int)
 
+/* The framing: a 2-byte big-endian length, then at most IPNFS_MAX_FRAMED_PACKET bytes. */
+#define IPNFS_FRAME_HEADER_BYTES 2
+#define IPNFS_MAX_FRAMED_PACKET 65535
+
 #endif /* IPNFS_FS_IPNFS_IOCTL_H_ */

@@ -72,9 +72,8 @@ class FramedReadWaiter final : public ReadWaiter {
   }
 
  private:
-  static constexpr size_t kMaxFrame = 65535;
-  // fuse_reply_iov adds one iovec for the reply header; the kernel takes UIO_MAXIOV (1024).
-  static constexpr size_t kMaxReplyIovecs = 1023;
+  static constexpr size_t kMaxFrame = IPNFS_MAX_FRAMED_PACKET;
+  static_assert(kFrameHeaderBytes == IPNFS_FRAME_HEADER_BYTES);
 
   // Replies with `packets`, or with `single` when given.
   void Reply(absl::Span<const PacketRef> packets, const Packet* single) {
@@ -86,25 +85,16 @@ class FramedReadWaiter final : public ReadWaiter {
     for (size_t i = 0; i < count; ++i) {
       const Packet& packet = single != nullptr ? *single : *packets[i];
       const size_t length =
-          std::min({packet.size(), kMaxFrame, room > kFrameHeaderBytes ? room - 2 : size_t{0}});
+          std::min({packet.size(), kMaxFrame,
+                    room > kFrameHeaderBytes ? room - kFrameHeaderBytes : size_t{0}});
       headers[2 * i] = static_cast<uint8_t>(length >> 8);
       headers[2 * i + 1] = static_cast<uint8_t>(length);
-      iov[2 * i] = {.iov_base = &headers[2 * i], .iov_len = 2};
+      iov[2 * i] = {.iov_base = &headers[2 * i], .iov_len = kFrameHeaderBytes};
       iov[2 * i + 1] = {.iov_base = const_cast<uint8_t*>(packet.bytes().data()), .iov_len = length};
-      room -= std::min(room, 2 + length);
+      room -= std::min(room, kFrameHeaderBytes + length);
     }
-    if (iov.size() <= kMaxReplyIovecs) {
-      fuse_reply_iov(req_, iov.data(), static_cast<int>(iov.size()));
-      return;
-    }
-    // Many small packets: one copy into a contiguous reply (at most max_bytes()).
-    std::vector<uint8_t> reply;
-    reply.reserve(max_bytes());
-    for (const iovec& part : iov) {
-      const auto* bytes = static_cast<const uint8_t*>(part.iov_base);
-      reply.insert(reply.end(), bytes, bytes + part.iov_len);
-    }
-    fuse_reply_buf(req_, reinterpret_cast<const char*>(reply.data()), reply.size());
+    // Any number of iovecs: the transport gathers what /dev/fuse's writev cannot take.
+    fuse_reply_iov(req_, iov.data(), static_cast<int>(iov.size()));
   }
 
   fuse_req_t req_;

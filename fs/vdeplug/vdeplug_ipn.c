@@ -66,8 +66,8 @@
 // Every ipnfs network answers this attribute; nothing else does.
 static const char kNetworkAttribute[] = "user.ipn.policy";
 static const mode_t kDefaultCreateMode = 0600;
-// A frame: 2 bytes of big-endian length, then the packet.
-enum { kFrameHeader = 2, kMaxFramedPacket = 65535 };
+// A frame: 2 bytes of big-endian length, then the packet (fs/ipnfs_ioctl.h).
+enum { kFrameHeader = IPNFS_FRAME_HEADER_BYTES, kMaxFramedPacket = IPNFS_MAX_FRAMED_PACKET };
 // One framed read: room for the largest frame, so the first packet is never cut.
 static const size_t kBufferSize = kFrameHeader + kMaxFramedPacket;
 // A read that left less room than this (a full-size VLAN-tagged Ethernet frame) stopped for lack
@@ -86,7 +86,6 @@ struct ipn_conn {
   unsigned char* buffer;  // kBufferSize bytes: frames from one read, [next, end) not yet handed out.
   size_t next;
   size_t end;
-  int full;  // The last read filled the buffer (kFullRoom): more is probably queued.
 };
 
 // The parsed VNL and open args.
@@ -167,14 +166,6 @@ static int ipn_check_network(int fd) {
   return 0;
 }
 
-// Releases everything `conn` holds (any of it may be missing) and `conn` itself.
-static void ipn_free(struct ipn_conn* conn) {
-  if (conn->data_fd >= 0) close(conn->data_fd);
-  if (conn->ready_fd >= 0) close(conn->ready_fd);
-  if (conn->fd >= 0) close(conn->fd);
-  free(conn->buffer);
-  free(conn);
-}
 
 // Adds `fd` to the connection's epoll set (level-triggered POLLIN). Returns 0, or -1 with errno.
 static int ipn_watch(struct ipn_conn* conn, int fd) {
@@ -197,13 +188,20 @@ static int ipn_start_framed(struct ipn_conn* conn) {
   return 0;
 }
 
-// Undoes what a failed ipn_start_framed did.
+// Undoes what ipn_start_framed did (all or part of it).
 static void ipn_stop_framed(struct ipn_conn* conn) {
   if (conn->data_fd >= 0) close(conn->data_fd);
   if (conn->ready_fd >= 0) close(conn->ready_fd);
   free(conn->buffer);
   conn->data_fd = conn->ready_fd = -1;
   conn->buffer = NULL;
+}
+
+// Releases everything `conn` holds (any of it may be missing) and `conn` itself.
+static void ipn_free(struct ipn_conn* conn) {
+  ipn_stop_framed(conn);
+  if (conn->fd >= 0) close(conn->fd);
+  free(conn);
 }
 
 static VDECONN* ipn_open(char* vnl, char* descr, int interface_version,
@@ -241,7 +239,6 @@ static ssize_t ipn_fill(struct ipn_conn* conn, int wait) {
   if (n <= 0) return n < 0 ? -1 : (errno = EIO, -1);  // A joined port never reads 0.
   conn->next = 0;
   conn->end = (size_t)n;
-  conn->full = (size_t)n + kFullRoom > kBufferSize;
   return n;
 }
 
@@ -289,7 +286,8 @@ static int ipn_update_readiness(struct ipn_conn* conn, int was_buffered) {
   if (!was_buffered) return 0;  // A batch of one: the file is still in the set.
   // The last packet of a batch: read on at once if the buffer was full (more is probably queued),
   // else (or if nothing is) watch the file again.
-  if (conn->full && ipn_fill(conn, 0) > 0) {
+  const int full = conn->end + kFullRoom > kBufferSize;  // The last read stopped for lack of room.
+  if (full && ipn_fill(conn, 0) > 0) {
     ipn_signal(conn);
     return 0;
   }
