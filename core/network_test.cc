@@ -682,6 +682,9 @@ TEST(Network, OffloadedPacketReachesOtherPortsAndMonitorsAsSegments) {
     EXPECT_EQ(taken[2]->size(), 14u + 40 + 500);
     for (const PacketRef& frame : taken) EXPECT_TRUE(frame->offload().plain());
   }
+  // Counted as the README says: one packet sent, each segment a receiver took as received.
+  EXPECT_EQ(network->stats().packets_sent, 1u);
+  EXPECT_EQ(network->stats().packets_received, 6u);
 }
 
 TEST(Network, MtuAppliesToTheSegmentsOfAnOffloadedPacket) {

@@ -149,7 +149,6 @@ absl::Status ResolveOffload(absl::Span<const uint8_t> frame, const Offload& offl
   const size_t total = frame.size() - h.payload;
   const uint32_t sequence = Get32(&frame[h.tcp + 4]);
   std::vector<uint8_t> segment(h.payload + std::min<size_t>(offload.gso_size, total));
-  std::memcpy(segment.data(), frame.data(), h.payload);
   size_t index = 0;
   size_t offset = 0;
   do {

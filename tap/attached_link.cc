@@ -80,7 +80,6 @@ void AttachedLink::TakeQueuedFrames(std::vector<size_t>& ready) {
       const size_t i = free_writes_.back();
       free_writes_.pop_back();
       writes_[i]->packet = std::move(packet);
-      writes_[i]->busy = true;
       ready.push_back(i);
     }
   }
@@ -94,7 +93,6 @@ void AttachedLink::Written(size_t i, int result) {
     counters_->DropOut();  // -EAGAIN, -ENOBUFS, -EIO, -EMSGSIZE... or a short write.
   }
   slot.packet.reset();
-  slot.busy = false;
   free_writes_.push_back(i);
 }
 

@@ -30,13 +30,10 @@ struct FrameSlot {
 
   // Where a frame starts when nothing is put in front of it.
   uint8_t* frame() { return buffer.get() + kHeadroom; }
-  // The frame a write slot holds.
-  absl::Span<const uint8_t> written() const { return {buffer.get() + kHeadroom, length}; }
 
   std::unique_ptr<uint8_t[]> buffer;  // kHeadroom + capacity bytes.
   const size_t capacity;
-  size_t length = 0;  // Bytes of the frame held (write slots).
-  bool busy = false;  // A read or write on this slot is in flight.
+  bool busy = false;  // A read on this slot is in flight.
 
   // For recvmsg on packet sockets; the kernel references these while the read is in flight.
   msghdr message{};

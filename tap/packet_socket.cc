@@ -12,27 +12,18 @@
 #include "absl/strings/str_cat.h"
 #include "core/checksum.h"
 #include "core/errno_status.h"
+#include "core/offload.h"
 #include "tap/frame_fixup.h"
 #include "tap/link_control.h"
 
 namespace ipnfs {
 namespace {
 
-// With PACKET_VNET_HDR every frame read or written is preceded by this header (struct
-// virtio_net_hdr of <linux/virtio_net.h>, which cannot be included next to <net/if.h>; fields in
-// host order, as packet sockets use them). It sits at the start of a slot's headroom on reads, and
-// right before the frame on writes.
-struct VnetHeader {
-  uint8_t flags;
-  uint8_t gso_type;
-  uint16_t hdr_len;
-  uint16_t gso_size;
-  uint16_t csum_start;
-  uint16_t csum_offset;
-};
-constexpr uint8_t kNeedsChecksum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM.
-constexpr size_t kVnetHeader = sizeof(VnetHeader);
-static_assert(kVnetHeader == 10, "struct virtio_net_hdr is 10 bytes");
+// With PACKET_VNET_HDR every frame read or written is preceded by a virtio-net header (Offload's
+// encoding: packet sockets use host order, little-endian here). It sits at the start of a slot's
+// headroom on reads, and right before the frame on writes.
+constexpr size_t kVnetHeader = Offload::kVnetHeaderBytes;
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "packet sockets' header is host order");
 constexpr size_t kVlanTag = 4;
 static_assert(kVnetHeader + kVlanTag <= FrameSlot::kHeadroom,
               "the headroom holds the virtio header and room for a VLAN tag");
@@ -116,9 +107,8 @@ IncomingFrame PacketSocket::ReceivedFrame(FrameSlot& slot, size_t bytes) {
   if ((slot.message.msg_flags & MSG_TRUNC) != 0 || bytes <= kVnetHeader) return {};
   if (slot.from.sll_pkttype == PACKET_OUTGOING) return {};  // Never loop our own frames back.
   size_t size = bytes - kVnetHeader;
-  VnetHeader header;
-  std::memcpy(&header, slot.buffer.get(), sizeof(header));
-  if ((header.flags & kNeedsChecksum) != 0 &&
+  const Offload header = Offload::FromVnetHeader(slot.buffer.get());
+  if (header.needs_checksum() &&
       !CompletePartialChecksum({slot.frame(), size}, header.csum_start, header.csum_offset)) {
     return {};
   }
@@ -135,14 +125,8 @@ IncomingFrame PacketSocket::ReceivedFrame(FrameSlot& slot, size_t bytes) {
 }
 
 void PacketSocket::PrepareWrite(io_uring_sqe* sqe, WriteSlot& slot) {
-  // A zero header: a complete frame, no offload asked for.
-  static_assert(kVnetHeader <= WriteSlot::kMaxHeader);
-  std::memset(slot.header, 0, kVnetHeader);
-  absl::Span<const uint8_t> frame = slot.packet->bytes();
-  slot.vectors[0] = {.iov_base = slot.header, .iov_len = kVnetHeader};
-  slot.vectors[1] = {.iov_base = const_cast<uint8_t*>(frame.data()), .iov_len = frame.size()};
-  slot.length = kVnetHeader + frame.size();
-  io_uring_prep_writev(sqe, fd_.get(), slot.vectors, 2, 0);
+  // A grab's port takes no offloads: its packets are plain and the header is zeros.
+  PrepareVnetWrite(sqe, fd_.get(), slot);
 }
 
 bool PacketSocket::Exists() const { return InterfaceIndexExists(ifindex_); }

@@ -67,12 +67,7 @@ IncomingFrame TapDevice::ReceivedFrame(FrameSlot& slot, size_t bytes) {
 }
 
 void TapDevice::PrepareWrite(io_uring_sqe* sqe, WriteSlot& slot) {
-  absl::Span<const uint8_t> frame = slot.packet->bytes();
-  slot.packet->offload().ToVnetHeader(slot.header);
-  slot.vectors[0] = {.iov_base = slot.header, .iov_len = Offload::kVnetHeaderBytes};
-  slot.vectors[1] = {.iov_base = const_cast<uint8_t*>(frame.data()), .iov_len = frame.size()};
-  slot.length = Offload::kVnetHeaderBytes + frame.size();
-  io_uring_prep_writev(sqe, fd_.get(), slot.vectors, 2, 0);
+  PrepareVnetWrite(sqe, fd_.get(), slot);
 }
 
 bool TapDevice::Exists() const {

@@ -6,11 +6,14 @@
 #ifndef IPNFS_TAP_WRITE_SLOT_H_
 #define IPNFS_TAP_WRITE_SLOT_H_
 
+#include <liburing.h>
 #include <sys/uio.h>
 
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/types/span.h"
+#include "core/offload.h"
 #include "core/packet.h"
 
 namespace ipnfs {
@@ -21,10 +24,21 @@ struct WriteSlot {
 
   PacketRef packet;    // The frame being written; null when the slot is free.
   size_t length = 0;   // Bytes the write must take (header and frame) to be complete.
-  bool busy = false;   // A write on this slot is in flight.
   uint8_t header[kMaxHeader] = {};
   iovec vectors[2] = {};
 };
+
+// Prepares the write of `slot`'s packet to `fd` (a tap or a packet socket, both opened with a
+// virtio-net header), the header first: the packet's offload, or zeros for a plain frame.
+inline void PrepareVnetWrite(io_uring_sqe* sqe, int fd, WriteSlot& slot) {
+  static_assert(Offload::kVnetHeaderBytes <= WriteSlot::kMaxHeader);
+  absl::Span<const uint8_t> frame = slot.packet->bytes();
+  slot.packet->offload().ToVnetHeader(slot.header);
+  slot.vectors[0] = {.iov_base = slot.header, .iov_len = Offload::kVnetHeaderBytes};
+  slot.vectors[1] = {.iov_base = const_cast<uint8_t*>(frame.data()), .iov_len = frame.size()};
+  slot.length = Offload::kVnetHeaderBytes + frame.size();
+  io_uring_prep_writev(sqe, fd, slot.vectors, 2, 0);
+}
 
 }  // namespace ipnfs
 
