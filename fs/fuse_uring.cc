@@ -61,8 +61,7 @@ struct FuseUringEntry {
   FuseUringQueue* queue = nullptr;
   uint32_t index = 0;  // In its queue; the completion tag.
   abi::RequestHeader header{};
-  char* buffer = nullptr;  // kPrefix bytes, then the payload.
-  size_t buffer_size = 0;
+  char* buffer = nullptr;  // kPrefix bytes, then Options::payload_size bytes of payload.
   iovec iov[2]{};
   uint64_t commit_id = 0;  // Of the request it holds.
 };
@@ -93,6 +92,7 @@ class FuseUringQueue {
   // Registers entries until kSpare more than all parked requests wait in the kernel.
   void TopUp();
   FuseUringEntry* AddEntry();
+  size_t BufferSize() const { return kPrefix + owner_.options_.payload_size; }
   io_uring_sqe* GetSqe();
   void SubmitCommand(FuseUringEntry* entry, uint32_t command);
   void ArmWake();
@@ -123,7 +123,7 @@ bool ConnectionGone(int error) {
 FuseUringQueue::~FuseUringQueue() {
   if (ring_ready_) io_uring_queue_exit(&ring_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
-  for (auto& entry : entries_) ::munmap(entry->buffer, entry->buffer_size);
+  for (auto& entry : entries_) ::munmap(entry->buffer, BufferSize());
 }
 
 absl::Status FuseUringQueue::Start() {
@@ -321,8 +321,7 @@ FuseUringEntry* FuseUringQueue::AddEntry() {
   auto entry = std::make_unique<FuseUringEntry>();
   entry->queue = this;
   entry->index = static_cast<uint32_t>(entries_.size());
-  entry->buffer_size = kPrefix + owner_.options_.payload_size;
-  void* memory = ::mmap(nullptr, entry->buffer_size, PROT_READ | PROT_WRITE,
+  void* memory = ::mmap(nullptr, BufferSize(), PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   IPN_CHECK(memory != MAP_FAILED) << "cannot map a FUSE ring buffer: " << std::strerror(errno);
   entry->buffer = static_cast<char*>(memory);

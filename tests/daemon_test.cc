@@ -18,14 +18,12 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "fs/fuse_uring.h"
 #include "tests/mounted_daemon.h"
 #include "tests/port_io.h"
 
@@ -251,20 +249,6 @@ std::vector<std::string> ThreadNames(pid_t pid) {
   return names;
 }
 
-// The queues the kernel wants: one per possible CPU.
-int PossibleCpus() {
-  std::ifstream file("/sys/devices/system/cpu/possible");
-  std::string text;
-  std::getline(file, text);
-  int highest = 0;
-  for (absl::string_view range : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    std::vector<absl::string_view> bounds = absl::StrSplit(range, '-');
-    int last = 0;
-    if (absl::SimpleAtoi(bounds.back(), &last)) highest = std::max(highest, last);
-  }
-  return highest + 1;
-}
-
 // Sends one packet between two ports of a fresh network of `daemon`; what the second received.
 IoResult RoundTrip(MountedDaemon& daemon) {
   Fd in = Open(daemon.PathOf("net"), O_RDWR | O_CREAT, 0666);
@@ -291,7 +275,7 @@ TEST(FuseUringTest, OnServesRequestsFromOneRingThreadPerCpu) {
   std::unique_ptr<MountedDaemon> daemon = StartDaemonWith({"--fuse_uring=on"});
   ASSERT_NE(daemon, nullptr);
   EXPECT_EQ(RoundTrip(*daemon).bytes, "over the ring");
-  const int cpus = PossibleCpus();
+  const int cpus = PossibleCpuCount();  // Unit-tested in //fs:fuse_uring_test.
   EXPECT_THAT(daemon->StderrText(),
               HasSubstr(absl::StrCat("FUSE requests through io_uring: ", cpus, " queues")));
   std::ifstream parameter("/sys/module/fuse/parameters/enable_uring");

@@ -28,8 +28,6 @@
 namespace ipnfs::tests {
 namespace {
 
-using TapOffloadTest = TapTest;
-
 constexpr int kTransferBytes = 1 << 20;
 
 // Listens on ADDRESS:5555, takes one connection and prints "intact N" when the N bytes received
@@ -155,7 +153,7 @@ std::string StreamTo5555(const std::vector<std::string>& frames) {
   return stream;
 }
 
-class OffloadTest : public TapOffloadTest {
+class OffloadTest : public TapTest {
  protected:
   // Attaches taps ipn0 and ipn1 to `net` and moves them into two new namespaces.
   Pair Connect(const std::string& net) {
