@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): bulk TCP throughput between a QEMU guest (TCG) and the host side of its
-# network, side by side on three paths (the guest downloads, so the bulk data flows host -> guest
+# network, side by side on five paths (the guest downloads, so the bulk data flows host -> guest
 # and the guest's ACKs flow back):
 #   tap,fd  -netdev tap,fd=3 3<>NETWORK          (ipnfs network file as QEMU's tap fd)
 #   vde     -netdev vde,sock=ipn://NETWORK        (libvdeplug_ipn.so: framed I/O, batched reads)
 #   vde-1   -netdev vde,sock=ipn://NETWORK[unframed]  (the same, one read(2) per packet)
 #   ktap    -netdev tap,ifname=TAP                (a plain kernel tap: the baseline)
+#   vdesw   -netdev vde,sock=SWITCHDIR            (the VDE peer: stock libvdeplug to a vde_switch)
 # The guest is iPXE from the NIC's ROM. dnsmasq hands it an iPXE script over DHCP (boot file
 # http://SUBNET.1/bench.ipxe) that fetches a 16 MiB blob over HTTP from a Python server on the
 # host side 5 times, then /done. Throughput of one download = blob size / (time of the next GET -
 # time of its GET), measured by the server. For the ipnfs paths the server side is a tap joined to
-# the network (user.ipn.tap when the daemon has it, else a `vde_plug ipn:// tap://` cable); each
-# run is in its own network namespace (10.78.x.0/24). Runs are sequential: they do not share CPUs.
+# the network (user.ipn.tap when the daemon has it, else a `vde_plug ipn:// tap://` cable); for
+# vdesw it is the switch's own tap (`vde_switch --tap`). Each run is in its own network namespace
+# (10.78.x.0/24). Runs are sequential: they do not share CPUs.
 #
 # Usage: scripts/bench_qemu.sh              (as root; builds //fs:ipnfs and the plugin with -c opt)
 #   BENCH_NICS="virtio-net-pci e1000"  NIC models to run (default: both)
@@ -123,6 +125,24 @@ bench_kernel_tap() {
     -device "$BENCH_NIC,netdev=n0"
 }
 
+# The VDE ecosystem on its own: QEMU's vde backend with the stock libvdeplug (vde://) to a
+# vde_switch whose host side is a kernel tap it opens in the case's namespace (--tap).
+bench_vde_switch() {
+  local subnet=10.78.15 switch_dir="$CASE_DIR/switch"
+  new_netns
+  TAP=vdesw0
+  # In the foreground vde_switch reads commands from stdin and exits at its end of file: a FIFO
+  # it holds open for writing too never ends. The switch removes its directory and tap on TERM.
+  mkfifo "$CASE_DIR/switch.console"
+  spawn vde_switch in_netns vde_switch --sock "$switch_dir" --tap "$TAP" \
+    <>"$CASE_DIR/switch.console"
+  wait_for 10 "vde_switch's socket" test -S "$switch_dir/ctl"
+  wait_for 10 "vde_switch's tap $TAP" in_netns ip link show dev "$TAP"
+  in_netns ip link set dev "$TAP" up
+  dnsmasq_on_tap "$subnet" "$(dnsmasq_boot_options "$subnet")"
+  serve_and_boot "$subnet" -netdev "vde,id=n0,sock=$switch_dir" -device "$BENCH_NIC,netdev=n0"
+}
+
 testlib_setup "$@"
 write_httpd
 : >"$WORK/results"
@@ -136,6 +156,8 @@ for nic in ${BENCH_NICS:-virtio-net-pci e1000}; do
   run_case 400 bench_vde_unframed "vde (unframed) with $nic"
   export BENCH_PATH=ktap
   run_case 400 bench_kernel_tap "kernel tap with $nic"
+  export BENCH_PATH=vdesw
+  run_case 400 bench_vde_switch "vde_switch with $nic"
 done
 echo
 echo "HTTP download of $BENCH_MIB MiB by iPXE in a TCG guest, $BENCH_FETCHES times per path,"
