@@ -85,7 +85,8 @@ serve_and_boot() {
       for (i = 0; i < m; i++)
         for (j = i + 1; j < m; j++)
           if (r[j] < r[i]) { x = r[i]; r[i] = r[j]; r[j] = x }
-      printf "%-8s %-16s %9.2f %9.2f %9.2f %3d\n", path, nic, r[int(m / 2)], r[0], r[m - 1], m
+      median = m % 2 ? r[int(m / 2)] : (r[m / 2 - 1] + r[m / 2]) / 2
+      printf "%-8s %-16s %9.2f %9.2f %9.2f %3d\n", path, nic, median, r[0], r[m - 1], m
     }' < <(grep -E ' /(blob|done)$' "$CASE_DIR/http.log") | tee -a "$WORK/results"
   [[ "${PIPESTATUS[0]}" == 0 ]] || die "the server did not log the transfers"
 }
