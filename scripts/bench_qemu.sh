@@ -17,6 +17,7 @@
 #
 # Usage: scripts/bench_qemu.sh              (as root; builds //fs:ipnfs and the plugin with -c opt)
 #   BENCH_NICS="virtio-net-pci e1000"  NIC models to run (default: both)
+#   BENCH_PATHS="tap,fd vde vde-1 ktap vdesw"  paths to run (default: all)
 #   BENCH_MIB=16                       blob size in MiB
 #   BENCH_FETCHES=5                    downloads of the blob per guest boot
 # Prints a table: path, NIC, median / min / max MB/s (10^6 bytes per second) over the downloads.
@@ -147,18 +148,17 @@ bench_vde_switch() {
 testlib_setup "$@"
 write_httpd
 : >"$WORK/results"
+# Each case: path, then the function that runs it, then its description.
+cases=("tap,fd bench_tap_fd tap,fd" "vde bench_vde vde" "vde-1 bench_vde_unframed vde (unframed)"
+  "ktap bench_kernel_tap kernel tap" "vdesw bench_vde_switch vde_switch")
 for nic in ${BENCH_NICS:-virtio-net-pci e1000}; do
   export BENCH_NIC="$nic"
-  export BENCH_PATH=tap,fd
-  run_case 400 bench_tap_fd "tap,fd with $nic"
-  export BENCH_PATH=vde
-  run_case 400 bench_vde "vde with $nic"
-  export BENCH_PATH=vde-1
-  run_case 400 bench_vde_unframed "vde (unframed) with $nic"
-  export BENCH_PATH=ktap
-  run_case 400 bench_kernel_tap "kernel tap with $nic"
-  export BENCH_PATH=vdesw
-  run_case 400 bench_vde_switch "vde_switch with $nic"
+  for case in "${cases[@]}"; do
+    read -r path function description <<<"$case"
+    [[ " ${BENCH_PATHS:-$path} " == *" $path "* ]] || continue
+    export BENCH_PATH="$path"
+    run_case 400 "$function" "$description with $nic"
+  done
 done
 echo
 echo "HTTP download of $BENCH_MIB MiB by iPXE in a TCG guest, $BENCH_FETCHES times per path,"
