@@ -16,6 +16,8 @@
 #   ipnfs-hub-framed, ipnfs-switch-framed   IPNFS_IOC_FRAMED: 64 frames per write, reads take all
 #   ipnfs-tap-hub, ipnfs-tap-switch         taps of the daemon (user.ipn.tap), packet sockets on them
 #   vde-hub, vde-switch                     vde_switch -x / vde_switch, clients on libvdeplug
+#   vde-tap-hub, vde-tap-switch             the same with taps (vde_switch --tap), packet sockets
+#                                           on them: the peer of ipnfs-tap-hub/-switch
 #   bridge                                  a kernel bridge of taps, clients on /dev/net/tun fds
 #   unix                                    an AF_UNIX datagram socket, 1 -> 1 only: the ceiling
 # Full mode: --rounds (3) rounds, each measuring every case once; prints a markdown table of the
@@ -87,7 +89,7 @@ opt_bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
 cp "$opt_bin/fs/ipnfs" "$opt_bin/bench/blast" "$opt_bin/bench/hold_ports" "$bin/"
 
 # The watchdog: however the run goes, it ends (and cleans up) within this many seconds.
-if ((smoke)); then max_seconds=120; else max_seconds=$((60 + rounds * 38 * (${seconds%.*} + 3))); fi
+if ((smoke)); then max_seconds=120; else max_seconds=$((60 + rounds * 46 * (${seconds%.*} + 3))); fi
 watchdog() {
   sleep "$1" & local s=$!
   trap 'kill $s 2>/dev/null; exit 0' TERM
@@ -193,6 +195,7 @@ tag="$(printf '%04x' $(($$ & 0xffff)))"
 hub_taps="ih${tag}"    # the daemon's taps: ih${tag}s (sender), ih${tag}1..3 (receivers)
 switch_taps="is${tag}"
 bridge="ib${tag}"      # the bridge, and its taps ib${tag}s, ib${tag}1..3
+vde_hub_taps="vh${tag}" vde_switch_taps="vs${tag}"  # vde_switch's taps, named as the daemon's
 
 setup_traffic() {
   local net policy taps t
@@ -219,6 +222,16 @@ setup_traffic() {
   done
   start_vde vdehub -x; vde_hub_pid="$vde_pid"
   start_vde vdeswitch; vde_switch_pid="$vde_pid"
+  local args
+  for net in taphub:-x:$vde_hub_taps tapswitch::$vde_switch_taps; do
+    IFS=: read -r net args taps <<<"$net"
+    for t in s 1 2 3; do new_link "$taps$t"; links+=("$taps$t"); done
+    # shellcheck disable=SC2086  # $args: no option, or one.
+    start_vde "vde$net" $args --tap "${taps}s" --tap "${taps}1" --tap "${taps}2" --tap "${taps}3"
+    for t in s 1 2 3; do await ip link show dev "$taps$t" >/dev/null 2>&1 || die "no tap $taps$t"; done
+    for t in s 1 2 3; do no_ipv6 "$taps$t"; ip link set "$taps$t" up; done
+    [[ "$net" == taphub ]] && vde_tap_hub_pid="$vde_pid" || vde_tap_switch_pid="$vde_pid"
+  done
   new_link "$bridge"
   ip link add name "$bridge" type bridge stp_state 0 forward_delay 0
   links+=("$bridge")
@@ -249,6 +262,8 @@ endpoints() {
     ipnfs-tap-switch) send_ep="packet:${switch_taps}s" recv_ep="packet:$switch_taps" recv_suffix=1 switch_pid=$ipnfs_pid ;;
     vde-hub) send_ep="vde://$tmp/vdehub" recv_ep="vde://$tmp/vdehub" switch_pid=$vde_hub_pid ;;
     vde-switch) send_ep="vde://$tmp/vdeswitch" recv_ep="vde://$tmp/vdeswitch" switch_pid=$vde_switch_pid ;;
+    vde-tap-hub) send_ep="packet:${vde_hub_taps}s" recv_ep="packet:$vde_hub_taps" recv_suffix=1 switch_pid=$vde_tap_hub_pid ;;
+    vde-tap-switch) send_ep="packet:${vde_switch_taps}s" recv_ep="packet:$vde_switch_taps" recv_suffix=1 switch_pid=$vde_tap_switch_pid ;;
     bridge) send_ep="tap:${bridge}s" recv_ep="tap:$bridge" recv_suffix=1 ;;
     unix) send_ep="unix:$tmp/unix.sock" recv_ep="unix:$tmp/unix.sock" hello=false ;;
     *) die "unknown path $1" ;;
@@ -296,7 +311,7 @@ run_case() {
 }
 
 paths=(ipnfs-hub ipnfs-switch ipnfs-hub-uring ipnfs-switch-uring ipnfs-hub-busy ipnfs-hub-framed ipnfs-switch-framed ipnfs-tap-hub ipnfs-tap-switch
-  vde-hub vde-switch bridge unix)
+  vde-hub vde-switch vde-tap-hub vde-tap-switch bridge unix)
 if [[ -n "$cases" ]]; then
   IFS=, read -r -a wanted <<<"$cases"
   for path in "${wanted[@]}"; do
@@ -364,21 +379,23 @@ def ratio(key, ref_path):
 def k(x): return f"{x / 1000:.1f}k"
 
 print("| path | size | fan-out | rx pps per receiver | loss % | sent pps | switch CPU % "
-      "| x vde_switch | x bridge | rounds (rx pps) |")
-print("|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
+      "| x vde_switch | x vde_switch taps | x bridge | rounds (rx pps) |")
+print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
 for key, m in med.items():
     path, size, fanout = key
     vde = "vde-hub" if "hub" in path else "vde-switch"
+    vde_taps = ratio(key, vde.replace("vde-", "vde-tap-")) if "-tap-" in path else "-"
     cpu = f"{m['cpu']:.0f}" if path.startswith(("ipnfs", "vde")) else "-"
     rounds = " / ".join(k(r["rx_pps"]) for r in cases[key])
     print(f"| {path} | {size} | 1->{fanout} | {k(m['rx_pps'])} | {m['loss']:.1f} | "
-          f"{k(m['sent_pps'])} | {cpu} | {ratio(key, vde)} | {ratio(key, 'bridge')} | {rounds} |")
+          f"{k(m['sent_pps'])} | {cpu} | {ratio(key, vde)} | {vde_taps} | {ratio(key, 'bridge')} | {rounds} |")
 for failure in failures:
     print(f"FAILED: {failure}")
 sys.exit(1 if failures else 0)
 PY
 echo
-echo "x vde_switch: against vde-hub for hub paths, vde-switch for the others; switch CPU: the" \
+echo "x vde_switch: against vde-hub for hub paths, vde-switch for the others; x vde_switch taps:" \
+  "tap paths against vde-tap-hub or vde-tap-switch; switch CPU: the" \
   "ipnfs daemon's or vde_switch's CPU time during the case, per second of sending (100% = one CPU)."
 echo
 echo "Memory (VmRSS of the daemon, fresh mount, --state=none):"
