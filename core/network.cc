@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<Port>> Network::Join(PortMode mode, PortOwner own
   auto port = std::unique_ptr<Port>(
       new Port(shared_from_this(), id, mode, std::move(owner), config_.qlen, now, false));
   ports_.emplace(id, port.get());
+  if (Receives(mode)) plain_receivers_.fetch_add(1, std::memory_order_relaxed);
   policy_->Join(id, mode);
   return port;
 }
@@ -111,12 +112,16 @@ absl::StatusOr<std::unique_ptr<Port>> Network::JoinMonitor(PortOwner owner, absl
   auto port = std::unique_ptr<Port>(new Port(shared_from_this(), id, PortMode::kReceive,
                                              std::move(owner), config_.qlen, now, true));
   monitors_.push_back(port.get());
+  plain_receivers_.fetch_add(1, std::memory_order_relaxed);
   return port;
 }
 
 void Network::Leave(Port& port) {
   Completions done;
   absl::MutexLock lock(&mu_);
+  if (Receives(port.mode()) && !port.accepts_offloads_) {
+    plain_receivers_.fetch_sub(1, std::memory_order_relaxed);
+  }
   if (port.monitor()) {
     std::erase(monitors_, &port);
     return;
@@ -233,6 +238,15 @@ absl::Status Network::Send(Port& from, PacketRef packet, absl::Time now,
     }
     frame_size = *largest;
   }
+  // Cutting a 64 KiB GSO packet into frames takes some 45 allocations and copies: done here, not
+  // under the lock that every port of the network needs.
+  std::vector<PacketRef> resolved;
+  if (!offload.plain() && plain_receivers_.load(std::memory_order_relaxed) > 0) {
+    // Checked above: it cannot fail.
+    ResolveOffload(bytes, offload, [&](absl::Span<const uint8_t> frame) {
+      resolved.push_back(Packet::Create(frame, packet->sent()));
+    }).IgnoreError();
+  }
   absl::MutexLock lock(&mu_);
   if (frame_size > config_.mtu) {
     ++stats_.drops_too_big;
@@ -251,20 +265,20 @@ absl::Status Network::Send(Port& from, PacketRef packet, absl::Time now,
     blocked_.push_back(BlockedSend{&from, packet, destinations_, std::move(waiter)});
     return absl::OkStatus();
   }
-  DeliverAllLocked(from, packet, destinations_, now, done);
+  DeliverAllLocked(from, packet, destinations_, std::move(resolved), now, done);
   if (waiter) done.Complete(std::move(waiter));
   return absl::OkStatus();
 }
 
 void Network::DeliverAllLocked(Port& from, const PacketRef& packet,
-                               const std::vector<PortId>& destinations, absl::Time now,
+                               const std::vector<PortId>& destinations,
+                               std::vector<PacketRef> resolved, absl::Time now,
                                Completions& done) {
   ++stats_.packets_sent;
   stats_.bytes_sent += packet->size();
   ++from.counters_.packets_out;
   from.counters_.bytes_out += packet->size();
   last_send_ = std::max(last_send_, now);
-  std::vector<PacketRef> resolved;
   for (PortId id : destinations) {
     auto it = ports_.find(id);
     if (it == ports_.end()) continue;  // Left while the packet waited.
@@ -324,7 +338,7 @@ void Network::ReleaseBlockedLocked(absl::Time now, Completions& done) {
       continue;
     }
     --from.blocked_sends_;
-    DeliverAllLocked(from, it->packet, it->destinations, now, done);
+    DeliverAllLocked(from, it->packet, it->destinations, {}, now, done);
     done.Complete(std::move(it->waiter));
     it = blocked_.erase(it);
   }
