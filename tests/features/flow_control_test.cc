@@ -1,18 +1,24 @@
 // Integration tests of lossless flow control (user.ipn.flow=block): a writer waits while a
 // receiver's queue is full, gets EAGAIN instead with O_NONBLOCK and POLLOUT once there is room,
-// stops waiting for a reader that has not read for user.ipn.stall_ms, and can be interrupted.
+// stops waiting for a reader that has not read for user.ipn.stall_ms, and can be interrupted; the
+// same for framed writes.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <future>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "fs/ipnfs_ioctl.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/features/feature_support.h"
@@ -30,6 +36,14 @@ class FlowControlTest : public MountedTest {
     ASSERT_EQ(SetXattr(PathOf("net"), "user.ipn.flow", "block"), 0);
     ASSERT_EQ(SetXattr(PathOf("net"), "user.ipn.qlen", std::to_string(qlen)), 0);
     ASSERT_EQ(SetXattr(PathOf("net"), "user.ipn.stall_ms", std::to_string(stall_ms)), 0);
+  }
+
+  // Opens "net" with `flags` and switches the port to framed I/O (IPNFS_IOC_FRAMED).
+  Fd OpenFramed(int flags) {
+    Fd fd = Open(PathOf("net"), flags);
+    const int on = 1;
+    EXPECT_EQ(::ioctl(fd.get(), IPNFS_IOC_FRAMED, &on), 0) << std::strerror(errno);
+    return fd;
   }
 
   // Waits up to `timeout` for `task`; when it hangs, kills the daemon so that the blocked calls
@@ -169,6 +183,58 @@ TEST_F(FlowControlTest, InterruptedBlockedWriteFailsWithEintrAndSendsNothing) {
   EXPECT_THAT(Receive(reader.get(), absl::Milliseconds(300)), FailsWith(ETIMEDOUT))
       << "the interrupted packet was sent";
   EXPECT_EQ(StatsOf(PathOf("net"))["packets_sent"], 2);
+}
+
+// One frame of framed I/O: the 2-byte big-endian length, then `packet`.
+std::string Frame(absl::string_view packet) {
+  const char header[] = {static_cast<char>(packet.size() >> 8), static_cast<char>(packet.size())};
+  return absl::StrCat(absl::string_view(header, sizeof(header)), packet);
+}
+
+TEST_F(FlowControlTest, BlockingFramedWriteWaitsForRoomThenSendsItsFirstFrame) {
+  MakeLosslessNetwork(/*qlen=*/1, /*stall_ms=*/60000);
+  Fd writer = OpenFramed(O_WRONLY);
+  Fd reader = Open(PathOf("net"), O_RDONLY);
+  ASSERT_THAT(Send(writer.get(), Frame("one")), Wrote(5));
+  WriteInThread blocked(writer.get(), Frame("two") + Frame("three"));
+  ASSERT_TRUE(blocked.WaitUntilBlocked()) << "the framed write did not wait";
+  ASSERT_FALSE(blocked.WaitFor(absl::Milliseconds(300)).has_value())
+      << "the framed write returned while the reader was full";
+
+  ASSERT_THAT(ReadNow(reader.get()), IsPacket("one"));
+
+  std::optional<IoResult> result = blocked.WaitFor(absl::Seconds(3));
+  ASSERT_TRUE(result.has_value()) << "the framed write still waits after the reader read";
+  EXPECT_THAT(*result, Wrote(5)) << "a short write: the first frame alone";
+  EXPECT_THAT(ReadNow(reader.get()), IsPacket("two"));
+  EXPECT_THAT(ReadNow(reader.get()), FailsWith(EAGAIN)) << "a frame beyond the reply was sent";
+}
+
+TEST_F(FlowControlTest, NonBlockingFramedWriteGetsEagainWhenTheReceiverIsFull) {
+  MakeLosslessNetwork(/*qlen=*/1, /*stall_ms=*/60000);
+  Fd writer = OpenFramed(O_WRONLY | O_NONBLOCK);
+  Fd reader = Open(PathOf("net"), O_RDONLY);
+  ASSERT_THAT(Send(writer.get(), Frame("one")), Wrote(5));
+  EXPECT_THAT(Send(writer.get(), Frame("two")), FailsWith(EAGAIN));
+  EXPECT_THAT(ReadNow(reader.get()), IsPacket("one"));
+  EXPECT_THAT(ReadNow(reader.get()), FailsWith(EAGAIN)) << "the refused frame was sent";
+}
+
+TEST_F(FlowControlTest, InterruptedBlockedFramedWriteFailsWithEintrAndSendsNothing) {
+  MakeLosslessNetwork(/*qlen=*/1, /*stall_ms=*/60000);
+  Fd writer = OpenFramed(O_WRONLY);
+  Fd reader = Open(PathOf("net"), O_RDONLY);
+  ASSERT_THAT(Send(writer.get(), Frame("one")), Wrote(5));
+  WriteInThread blocked(writer.get(), Frame("interrupted"));
+  ASSERT_TRUE(blocked.WaitUntilBlocked()) << "the framed write did not wait";
+  absl::SleepFor(absl::Milliseconds(50));
+  blocked.Interrupt();
+  std::optional<IoResult> result = blocked.WaitFor(absl::Seconds(5));
+  ASSERT_TRUE(result.has_value()) << "the interrupted framed write still waits";
+  EXPECT_THAT(*result, FailsWith(EINTR));
+  EXPECT_THAT(ReadNow(reader.get()), IsPacket("one"));
+  EXPECT_THAT(Receive(reader.get(), absl::Milliseconds(300)), FailsWith(ETIMEDOUT))
+      << "the interrupted frame was sent";
 }
 
 }  // namespace
