@@ -18,6 +18,7 @@
 #include "core/port.h"
 #include "core/test_packets.h"
 #include "core/waiters.h"
+#include "policies/anycast_policy.h"
 #include "policies/hub_policy.h"
 
 namespace ipnfs {
@@ -981,6 +982,143 @@ TEST(Network, SenderPollingForRoomIsNotifiedWhenTheReceiverReads) {
 
   EXPECT_EQ(poll.notifications, 1);
   EXPECT_TRUE(sender->Poll(nullptr).writable);
+}
+
+// ---- Anycast under flow control "block" ----
+// The policy picks a worker with room; when none has room the packet waits, unrouted, and goes
+// to whichever worker reads first.
+
+std::shared_ptr<Network> NewAnycast(NetworkConfig config) {
+  return Network::Create(std::make_unique<AnycastPolicy>(), config);
+}
+
+uint64_t CounterOf(const Network& network, absl::string_view name) {
+  for (const auto& [counter, value] : network.stats().policy_counters) {
+    if (counter == name) return value;
+  }
+  ADD_FAILURE() << "no counter " << name;
+  return 0;
+}
+
+TEST(Network, AnycastSendWaitsWhenNoWorkerHasRoomThenGoesToTheWorkerThatReads) {
+  SendOutcome sent;
+  const absl::Time now = absl::Now();
+  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1));
+  auto producer = JoinAs(*network, PortMode::kSend, now);
+  auto first = JoinAs(*network, PortMode::kReceive, now);
+  auto second = JoinAs(*network, PortMode::kReceive, now);
+  ASSERT_TRUE(producer->Send(kFirst, now).ok());
+  ASSERT_TRUE(producer->Send(kSecond, now).ok());
+
+  producer->Send(kThird, now, Write(sent), /*nonblocking=*/false);
+  ASSERT_TRUE(sent.pending());
+  ASSERT_EQ(ReadNow(*second).bytes, kSecond);
+
+  EXPECT_EQ(sent.completions, 1);
+  EXPECT_EQ(ReadNow(*second).bytes, kThird);
+  EXPECT_EQ(first->queued(), 1u);
+  EXPECT_EQ(CounterOf(*network, "anycast_no_room"), 0u);
+  EXPECT_EQ(network->stats().drops_queue_full, 0u);
+}
+
+TEST(Network, AnycastSendWithNoWorkerRoomFailsWithEagainWithoutWaiting) {
+  SendOutcome sent;
+  const absl::Time now = absl::Now();
+  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1));
+  auto producer = JoinAs(*network, PortMode::kSend, now);
+  auto worker = JoinAs(*network, PortMode::kReceive, now);
+  ASSERT_TRUE(producer->Send(kFirst, now).ok());
+
+  EXPECT_EQ(StatusToErrno(producer->Send(kSecond, now)), EAGAIN);
+  producer->Send(kSecond, now, Write(sent), /*nonblocking=*/true);
+
+  EXPECT_EQ(sent.error_number, EAGAIN);
+  EXPECT_EQ(network->stats().packets_sent, 1u);
+  EXPECT_EQ(CounterOf(*network, "anycast_no_room"), 0u);
+  EXPECT_EQ(ReadNow(*worker).bytes, kFirst);
+  EXPECT_EQ(ReadNow(*worker).completions, 0);
+}
+
+TEST(Network, AnycastProducerIsWritableWhileAnyWorkerHasRoom) {
+  PollOutcome poll;
+  const absl::Time now = absl::Now();
+  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1));
+  auto producer = JoinAs(*network, PortMode::kSend, now);
+  auto first = JoinAs(*network, PortMode::kReceive, now);
+  auto second = JoinAs(*network, PortMode::kReceive, now);
+  ASSERT_TRUE(producer->Send(kFirst, now).ok());
+  EXPECT_TRUE(producer->Poll(nullptr).writable) << "the second worker has room";
+  ASSERT_TRUE(producer->Send(kSecond, now).ok());
+  ASSERT_FALSE(producer->Poll(Watch(poll)).writable);
+
+  ASSERT_EQ(ReadNow(*first).bytes, kFirst);  // The second worker is still full.
+
+  EXPECT_EQ(poll.notifications, 1);
+  EXPECT_TRUE(producer->Poll(nullptr).writable);
+}
+
+TEST(Network, AnycastWaitingSendGoesToAWorkerThatJoins) {
+  SendOutcome sent;
+  const absl::Time now = absl::Now();
+  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1));
+  auto producer = JoinAs(*network, PortMode::kSend, now);
+  auto busy = JoinAs(*network, PortMode::kReceive, now);
+  ASSERT_TRUE(producer->Send(kFirst, now).ok());
+  producer->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  ASSERT_TRUE(sent.pending());
+
+  auto fresh = JoinAs(*network, PortMode::kReceive, now);
+
+  EXPECT_EQ(sent.completions, 1);
+  EXPECT_EQ(ReadNow(*fresh).bytes, kSecond);
+}
+
+TEST(Network, AnycastWaitingSendIsDroppedAndCountedOnceEveryFullWorkerHasStalled) {
+  SendOutcome sent;
+  const absl::Time now = absl::Now();
+  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1, /*mtu=*/1500,
+                                   /*stall=*/absl::Seconds(1)));
+  auto producer = JoinAs(*network, PortMode::kSend, now);
+  auto stuck = JoinAs(*network, PortMode::kReceive, now);
+  ASSERT_TRUE(producer->Send(kFirst, now).ok());
+  producer->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  network->Tick(now + absl::Milliseconds(500));
+  ASSERT_TRUE(sent.pending()) << "released before stall_ms";
+
+  network->Tick(now + absl::Seconds(2));
+
+  EXPECT_EQ(sent.completions, 1);
+  EXPECT_EQ(CounterOf(*network, "anycast_no_room"), 1u);
+  EXPECT_EQ(ReadNow(*stuck).bytes, kFirst);
+  EXPECT_EQ(ReadNow(*stuck).completions, 0);
+}
+
+TEST(Network, AnycastWaitingSendIsCountedAsNoReceiverWhenTheLastWorkerLeaves) {
+  SendOutcome sent;
+  const absl::Time now = absl::Now();
+  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1));
+  auto producer = JoinAs(*network, PortMode::kSend, now);
+  auto worker = JoinAs(*network, PortMode::kReceive, now);
+  ASSERT_TRUE(producer->Send(kFirst, now).ok());
+  producer->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+
+  worker.reset();
+
+  EXPECT_EQ(sent.completions, 1);
+  EXPECT_EQ(CounterOf(*network, "anycast_no_receiver"), 1u);
+}
+
+TEST(Network, AnycastUnderDropFlowStillDropsAndCountsWhenNoWorkerHasRoom) {
+  const absl::Time now = absl::Now();
+  auto network = NewAnycast(Config(Flow::kDrop, /*qlen=*/1));
+  auto producer = JoinAs(*network, PortMode::kSend, now);
+  auto worker = JoinAs(*network, PortMode::kReceive, now);
+  ASSERT_TRUE(producer->Send(kFirst, now).ok());
+
+  EXPECT_TRUE(producer->Send(kSecond, now).ok());
+
+  EXPECT_EQ(CounterOf(*network, "anycast_no_room"), 1u);
+  EXPECT_TRUE(producer->Poll(nullptr).writable);
 }
 
 }  // namespace

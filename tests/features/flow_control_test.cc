@@ -1,7 +1,7 @@
 // Integration tests of lossless flow control (user.ipn.flow=block): a writer waits while a
 // receiver's queue is full, gets EAGAIN instead with O_NONBLOCK and POLLOUT once there is room,
 // stops waiting for a reader that has not read for user.ipn.stall_ms, and can be interrupted; the
-// same for framed writes.
+// same for an anycast work queue (waiting for any worker with room) and for framed writes.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -13,6 +13,7 @@
 #include <cstring>
 #include <future>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -189,6 +190,92 @@ TEST_F(FlowControlTest, InterruptedBlockedWriteFailsWithEintrAndSendsNothing) {
 std::string Frame(absl::string_view packet) {
   const char header[] = {static_cast<char>(packet.size() >> 8), static_cast<char>(packet.size())};
   return absl::StrCat(absl::string_view(header, sizeof(header)), packet);
+}
+
+TEST_F(FlowControlTest, AnycastBlockingProducerWaitsForAWorkerWithRoomInsteadOfDropping) {
+  MakeLosslessNetwork(/*qlen=*/1, /*stall_ms=*/60000);
+  ASSERT_EQ(SetXattr(PathOf("net"), "user.ipn.policy", "anycast"), 0);
+  Fd producer = Open(PathOf("net"), O_WRONLY);
+  Fd first = Open(PathOf("net"), O_RDONLY);
+  Fd second = Open(PathOf("net"), O_RDONLY);
+  ASSERT_THAT(Send(producer.get(), "job 0"), Wrote(5));
+  ASSERT_THAT(Send(producer.get(), "job 1"), Wrote(5));
+  WriteInThread blocked(producer.get(), "job 2");
+  ASSERT_TRUE(blocked.WaitUntilBlocked()) << "the write did not wait";
+  ASSERT_FALSE(blocked.WaitFor(absl::Milliseconds(300)).has_value())
+      << "the write returned while every worker was full";
+
+  ASSERT_THAT(ReadNow(second.get()), IsPacket("job 1"));
+
+  std::optional<IoResult> result = blocked.WaitFor(absl::Seconds(3));
+  ASSERT_TRUE(result.has_value()) << "the write still waits after a worker read";
+  EXPECT_THAT(*result, Wrote(5));
+  EXPECT_THAT(ReadNow(second.get()), IsPacket("job 2")) << "the worker with room gets the job";
+  EXPECT_THAT(ReadNow(first.get()), IsPacket("job 0"));
+  EXPECT_THAT(ReadNow(first.get()), FailsWith(EAGAIN));
+  EXPECT_EQ(StatsOf(PathOf("net"))["anycast_no_room"], 0);
+}
+
+TEST_F(FlowControlTest, AnycastNonBlockingProducerGetsEagainThenPollOutWhenAWorkerReads) {
+  MakeLosslessNetwork(/*qlen=*/1, /*stall_ms=*/60000);
+  ASSERT_EQ(SetXattr(PathOf("net"), "user.ipn.policy", "anycast"), 0);
+  Fd producer = Open(PathOf("net"), O_WRONLY | O_NONBLOCK);
+  Fd first = Open(PathOf("net"), O_RDONLY);
+  Fd second = Open(PathOf("net"), O_RDONLY);
+  ASSERT_THAT(Send(producer.get(), "job 0"), Wrote(5));
+  ASSERT_THAT(Send(producer.get(), "job 1"), Wrote(5));
+  ASSERT_THAT(Send(producer.get(), "job 2"), FailsWith(EAGAIN));
+  std::future<int> poller = std::async(std::launch::async, [&] {
+    pollfd entry{.fd = producer.get(), .events = POLLOUT, .revents = 0};
+    return ::poll(&entry, 1, /*timeout_ms=*/5000) > 0 ? entry.revents : 0;
+  });
+  ASSERT_EQ(poller.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+      << "POLLOUT while every worker is full";
+
+  ASSERT_THAT(ReadNow(first.get()), IsPacket("job 0"));  // The second worker stays full.
+
+  ASSERT_EQ(poller.wait_for(std::chrono::seconds(2)), std::future_status::ready)
+      << "poll() was not woken within 2 s of the read";
+  EXPECT_TRUE(poller.get() & POLLOUT);
+  EXPECT_THAT(Send(producer.get(), "job 2"), Wrote(5));
+  EXPECT_THAT(ReadNow(first.get()), IsPacket("job 2"));
+  EXPECT_EQ(StatsOf(PathOf("net"))["anycast_no_room"], 0);
+}
+
+TEST_F(FlowControlTest, AnycastWorkQueueLosesNoJobToWorkersSlowerThanTheProducer) {
+  MakeLosslessNetwork(/*qlen=*/2, /*stall_ms=*/60000);
+  ASSERT_EQ(SetXattr(PathOf("net"), "user.ipn.policy", "anycast"), 0);
+  constexpr int kJobs = 60;
+  Fd producer = Open(PathOf("net"), O_WRONLY);
+  std::vector<Fd> workers;
+  for (int i = 0; i < 3; ++i) workers.push_back(Open(PathOf("net"), O_RDONLY));
+  std::future<int> writes = std::async(std::launch::async, [&] {
+    for (int job = 0; job < kJobs; ++job) {
+      if (Send(producer.get(), absl::StrCat("job ", job)).error != 0) return job;
+    }
+    return kJobs;
+  });
+  std::vector<std::future<std::vector<std::string>>> reads;
+  for (Fd& worker : workers) {
+    reads.push_back(std::async(std::launch::async, [fd = worker.get()] {
+      std::vector<std::string> jobs;
+      for (IoResult result = Receive(fd, absl::Seconds(1)); result.error == 0;
+           result = Receive(fd, absl::Seconds(1))) {
+        jobs.push_back(result.bytes);
+        absl::SleepFor(absl::Milliseconds(5));  // Works on the job.
+      }
+      return jobs;
+    }));
+  }
+  EXPECT_EQ(Finish(writes, absl::Seconds(10)), kJobs) << "writes that succeeded";
+  std::multiset<std::string> done;
+  for (auto& read : reads) {
+    for (std::string& job : Finish(read, absl::Seconds(10))) done.insert(std::move(job));
+  }
+  std::multiset<std::string> expected;
+  for (int job = 0; job < kJobs; ++job) expected.insert(absl::StrCat("job ", job));
+  EXPECT_EQ(done, expected);
+  EXPECT_EQ(StatsOf(PathOf("net"))["anycast_no_room"], 0);
 }
 
 TEST_F(FlowControlTest, BlockingFramedWriteWaitsForRoomThenSendsItsFirstFrame) {
