@@ -1000,74 +1000,85 @@ uint64_t CounterOf(const Network& network, absl::string_view name) {
   return 0;
 }
 
+// An anycast network under flow control "block" with a queue of one packet: a producer and a
+// worker whose queue already holds kFirst. Declare outcomes before it, so that they outlive it.
+struct FullAnycastQueue {
+  explicit FullAnycastQueue(Flow flow = Flow::kBlock, absl::Duration stall = absl::Minutes(10))
+      : network(NewAnycast(Config(flow, /*qlen=*/1, /*mtu=*/1500, stall))),
+        producer(JoinAs(*network, PortMode::kSend, now)),
+        worker(JoinAs(*network, PortMode::kReceive, now)) {
+    EXPECT_TRUE(producer->Send(kFirst, now).ok());
+  }
+
+  void ExpectTheWorkerHoldsOnlyTheFirstPacket() {
+    EXPECT_EQ(ReadNow(*worker).bytes, kFirst);
+    EXPECT_EQ(ReadNow(*worker).completions, 0);
+  }
+
+  // Joins another worker.
+  std::unique_ptr<Port> JoinWorker() { return JoinAs(*network, PortMode::kReceive, now); }
+  // A blocking send of `packet` whose waiter records into `sent`.
+  void SendWaiting(const std::vector<uint8_t>& packet, SendOutcome& sent) {
+    producer->Send(packet, now, Write(sent), /*nonblocking=*/false);
+  }
+
+  const absl::Time now = absl::Now();
+  std::shared_ptr<Network> network;
+  std::unique_ptr<Port> producer;
+  std::unique_ptr<Port> worker;
+};
+
 TEST(Network, AnycastSendWaitsWhenNoWorkerHasRoomThenGoesToTheWorkerThatReads) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1));
-  auto producer = JoinAs(*network, PortMode::kSend, now);
-  auto first = JoinAs(*network, PortMode::kReceive, now);
-  auto second = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(producer->Send(kFirst, now).ok());
-  ASSERT_TRUE(producer->Send(kSecond, now).ok());
+  FullAnycastQueue queue;
+  auto second = queue.JoinWorker();
+  ASSERT_TRUE(queue.producer->Send(kSecond, queue.now).ok());
 
-  producer->Send(kThird, now, Write(sent), /*nonblocking=*/false);
+  queue.SendWaiting(kThird, sent);
   ASSERT_TRUE(sent.pending());
   ASSERT_EQ(ReadNow(*second).bytes, kSecond);
 
   EXPECT_EQ(sent.completions, 1);
   EXPECT_EQ(ReadNow(*second).bytes, kThird);
-  EXPECT_EQ(first->queued(), 1u);
-  EXPECT_EQ(CounterOf(*network, "anycast_no_room"), 0u);
-  EXPECT_EQ(network->stats().drops_queue_full, 0u);
+  EXPECT_EQ(queue.worker->queued(), 1u);
+  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 0u);
+  EXPECT_EQ(queue.network->stats().drops_queue_full, 0u);
 }
 
 TEST(Network, AnycastSendWithNoWorkerRoomFailsWithEagainWithoutWaiting) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1));
-  auto producer = JoinAs(*network, PortMode::kSend, now);
-  auto worker = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(producer->Send(kFirst, now).ok());
+  FullAnycastQueue queue;
 
-  EXPECT_EQ(StatusToErrno(producer->Send(kSecond, now)), EAGAIN);
-  producer->Send(kSecond, now, Write(sent), /*nonblocking=*/true);
+  EXPECT_EQ(StatusToErrno(queue.producer->Send(kSecond, queue.now)), EAGAIN);
+  queue.producer->Send(kSecond, queue.now, Write(sent), /*nonblocking=*/true);
 
   EXPECT_EQ(sent.error_number, EAGAIN);
-  EXPECT_EQ(network->stats().packets_sent, 1u);
-  EXPECT_EQ(CounterOf(*network, "anycast_no_room"), 0u);
-  EXPECT_EQ(ReadNow(*worker).bytes, kFirst);
-  EXPECT_EQ(ReadNow(*worker).completions, 0);
+  EXPECT_EQ(queue.network->stats().packets_sent, 1u);
+  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 0u);
+  queue.ExpectTheWorkerHoldsOnlyTheFirstPacket();
 }
 
 TEST(Network, AnycastProducerIsWritableWhileAnyWorkerHasRoom) {
   PollOutcome poll;
-  const absl::Time now = absl::Now();
-  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1));
-  auto producer = JoinAs(*network, PortMode::kSend, now);
-  auto first = JoinAs(*network, PortMode::kReceive, now);
-  auto second = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(producer->Send(kFirst, now).ok());
-  EXPECT_TRUE(producer->Poll(nullptr).writable) << "the second worker has room";
-  ASSERT_TRUE(producer->Send(kSecond, now).ok());
-  ASSERT_FALSE(producer->Poll(Watch(poll)).writable);
+  FullAnycastQueue queue;
+  auto second = queue.JoinWorker();
+  EXPECT_TRUE(queue.producer->Poll(nullptr).writable) << "the second worker has room";
+  ASSERT_TRUE(queue.producer->Send(kSecond, queue.now).ok());
+  ASSERT_FALSE(queue.producer->Poll(Watch(poll)).writable);
 
-  ASSERT_EQ(ReadNow(*first).bytes, kFirst);  // The second worker is still full.
+  ASSERT_EQ(ReadNow(*queue.worker).bytes, kFirst);  // The second worker is still full.
 
   EXPECT_EQ(poll.notifications, 1);
-  EXPECT_TRUE(producer->Poll(nullptr).writable);
+  EXPECT_TRUE(queue.producer->Poll(nullptr).writable);
 }
 
 TEST(Network, AnycastWaitingSendGoesToAWorkerThatJoins) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1));
-  auto producer = JoinAs(*network, PortMode::kSend, now);
-  auto busy = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(producer->Send(kFirst, now).ok());
-  producer->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  FullAnycastQueue queue;
+  queue.SendWaiting(kSecond, sent);
   ASSERT_TRUE(sent.pending());
 
-  auto fresh = JoinAs(*network, PortMode::kReceive, now);
+  auto fresh = queue.JoinWorker();
 
   EXPECT_EQ(sent.completions, 1);
   EXPECT_EQ(ReadNow(*fresh).bytes, kSecond);
@@ -1075,50 +1086,36 @@ TEST(Network, AnycastWaitingSendGoesToAWorkerThatJoins) {
 
 TEST(Network, AnycastWaitingSendIsDroppedAndCountedOnceEveryFullWorkerHasStalled) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1, /*mtu=*/1500,
-                                   /*stall=*/absl::Seconds(1)));
-  auto producer = JoinAs(*network, PortMode::kSend, now);
-  auto stuck = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(producer->Send(kFirst, now).ok());
-  producer->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
-  network->Tick(now + absl::Milliseconds(500));
+  FullAnycastQueue queue(Flow::kBlock, /*stall=*/absl::Seconds(1));
+  queue.SendWaiting(kSecond, sent);
+  queue.network->Tick(queue.now + absl::Milliseconds(500));
   ASSERT_TRUE(sent.pending()) << "released before stall_ms";
 
-  network->Tick(now + absl::Seconds(2));
+  queue.network->Tick(queue.now + absl::Seconds(2));
 
   EXPECT_EQ(sent.completions, 1);
-  EXPECT_EQ(CounterOf(*network, "anycast_no_room"), 1u);
-  EXPECT_EQ(ReadNow(*stuck).bytes, kFirst);
-  EXPECT_EQ(ReadNow(*stuck).completions, 0);
+  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 1u);
+  queue.ExpectTheWorkerHoldsOnlyTheFirstPacket();
 }
 
 TEST(Network, AnycastWaitingSendIsCountedAsNoReceiverWhenTheLastWorkerLeaves) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewAnycast(Config(Flow::kBlock, /*qlen=*/1));
-  auto producer = JoinAs(*network, PortMode::kSend, now);
-  auto worker = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(producer->Send(kFirst, now).ok());
-  producer->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  FullAnycastQueue queue;
+  queue.SendWaiting(kSecond, sent);
 
-  worker.reset();
+  queue.worker.reset();
 
   EXPECT_EQ(sent.completions, 1);
-  EXPECT_EQ(CounterOf(*network, "anycast_no_receiver"), 1u);
+  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_receiver"), 1u);
 }
 
 TEST(Network, AnycastUnderDropFlowStillDropsAndCountsWhenNoWorkerHasRoom) {
-  const absl::Time now = absl::Now();
-  auto network = NewAnycast(Config(Flow::kDrop, /*qlen=*/1));
-  auto producer = JoinAs(*network, PortMode::kSend, now);
-  auto worker = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(producer->Send(kFirst, now).ok());
+  FullAnycastQueue queue(Flow::kDrop);
 
-  EXPECT_TRUE(producer->Send(kSecond, now).ok());
+  EXPECT_TRUE(queue.producer->Send(kSecond, queue.now).ok());
 
-  EXPECT_EQ(CounterOf(*network, "anycast_no_room"), 1u);
-  EXPECT_TRUE(producer->Poll(nullptr).writable);
+  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 1u);
+  EXPECT_TRUE(queue.producer->Poll(nullptr).writable);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <optional>
 #include <set>
@@ -45,6 +46,37 @@ class FlowControlTest : public MountedTest {
     const int on = 1;
     EXPECT_EQ(::ioctl(fd.get(), IPNFS_IOC_FRAMED, &on), 0) << std::strerror(errno);
     return fd;
+  }
+
+  // Expects poll() on `writer` to report no POLLOUT for 300 ms, and POLLOUT within 2 s once
+  // `make_room` has run.
+  void ExpectPollOutOnlyAfter(int writer, const std::function<void()>& make_room) {
+    std::future<int> poller = std::async(std::launch::async, [writer] {
+      pollfd entry{.fd = writer, .events = POLLOUT, .revents = 0};
+      return ::poll(&entry, 1, /*timeout_ms=*/5000) > 0 ? entry.revents : 0;
+    });
+    ASSERT_EQ(poller.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+        << "POLLOUT while a write would wait";
+    make_room();
+    ASSERT_EQ(poller.wait_for(std::chrono::seconds(2)), std::future_status::ready)
+        << "poll() was not woken within 2 s of making room";
+    EXPECT_TRUE(poller.get() & POLLOUT);
+  }
+
+  // Writes `packet` to `fd` in its own thread and expects the write to wait (300 ms at least);
+  // then runs `make_room` and returns what the write returned within 3 s. Nullopt, and a failure,
+  // when it did not wait or still waits.
+  std::optional<IoResult> WriteThatWaitsUntil(int fd, std::string packet,
+                                              const std::function<void()>& make_room) {
+    WriteInThread write(fd, std::move(packet));
+    if (!write.WaitUntilBlocked() || write.WaitFor(absl::Milliseconds(300)).has_value()) {
+      ADD_FAILURE() << "the write did not wait";
+      return std::nullopt;
+    }
+    make_room();
+    std::optional<IoResult> result = write.WaitFor(absl::Seconds(3));
+    if (!result.has_value()) ADD_FAILURE() << "the write still waits after room was made";
+    return result;
   }
 
   // Waits up to `timeout` for `task`; when it hangs, kills the daemon so that the blocked calls
@@ -107,16 +139,8 @@ TEST_F(FlowControlTest, PollOutWakesANonBlockingWriterWhenTheReaderReads) {
   ASSERT_THAT(Send(writer.get(), "one"), Wrote(3));
   ASSERT_THAT(Send(writer.get(), "two"), Wrote(3));
   ASSERT_THAT(Send(writer.get(), "three"), FailsWith(EAGAIN));
-  std::future<int> poller = std::async(std::launch::async, [&] {
-    pollfd entry{.fd = writer.get(), .events = POLLOUT, .revents = 0};
-    return ::poll(&entry, 1, /*timeout_ms=*/5000) > 0 ? entry.revents : 0;
-  });
-  ASSERT_EQ(poller.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
-      << "POLLOUT while the receiver is still full";
-  ASSERT_THAT(ReadNow(reader.get()), IsPacket("one"));
-  ASSERT_EQ(poller.wait_for(std::chrono::seconds(2)), std::future_status::ready)
-      << "poll() was not woken within 2 s of the read";
-  EXPECT_TRUE(poller.get() & POLLOUT);
+  ExpectPollOutOnlyAfter(writer.get(),
+                         [&] { EXPECT_THAT(ReadNow(reader.get()), IsPacket("one")); });
   EXPECT_THAT(Send(writer.get(), "three"), Wrote(5));
 }
 
@@ -200,15 +224,9 @@ TEST_F(FlowControlTest, AnycastBlockingProducerWaitsForAWorkerWithRoomInsteadOfD
   Fd second = Open(PathOf("net"), O_RDONLY);
   ASSERT_THAT(Send(producer.get(), "job 0"), Wrote(5));
   ASSERT_THAT(Send(producer.get(), "job 1"), Wrote(5));
-  WriteInThread blocked(producer.get(), "job 2");
-  ASSERT_TRUE(blocked.WaitUntilBlocked()) << "the write did not wait";
-  ASSERT_FALSE(blocked.WaitFor(absl::Milliseconds(300)).has_value())
-      << "the write returned while every worker was full";
-
-  ASSERT_THAT(ReadNow(second.get()), IsPacket("job 1"));
-
-  std::optional<IoResult> result = blocked.WaitFor(absl::Seconds(3));
-  ASSERT_TRUE(result.has_value()) << "the write still waits after a worker read";
+  std::optional<IoResult> result = WriteThatWaitsUntil(
+      producer.get(), "job 2", [&] { EXPECT_THAT(ReadNow(second.get()), IsPacket("job 1")); });
+  ASSERT_TRUE(result.has_value());
   EXPECT_THAT(*result, Wrote(5));
   EXPECT_THAT(ReadNow(second.get()), IsPacket("job 2")) << "the worker with room gets the job";
   EXPECT_THAT(ReadNow(first.get()), IsPacket("job 0"));
@@ -225,18 +243,9 @@ TEST_F(FlowControlTest, AnycastNonBlockingProducerGetsEagainThenPollOutWhenAWork
   ASSERT_THAT(Send(producer.get(), "job 0"), Wrote(5));
   ASSERT_THAT(Send(producer.get(), "job 1"), Wrote(5));
   ASSERT_THAT(Send(producer.get(), "job 2"), FailsWith(EAGAIN));
-  std::future<int> poller = std::async(std::launch::async, [&] {
-    pollfd entry{.fd = producer.get(), .events = POLLOUT, .revents = 0};
-    return ::poll(&entry, 1, /*timeout_ms=*/5000) > 0 ? entry.revents : 0;
-  });
-  ASSERT_EQ(poller.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
-      << "POLLOUT while every worker is full";
-
-  ASSERT_THAT(ReadNow(first.get()), IsPacket("job 0"));  // The second worker stays full.
-
-  ASSERT_EQ(poller.wait_for(std::chrono::seconds(2)), std::future_status::ready)
-      << "poll() was not woken within 2 s of the read";
-  EXPECT_TRUE(poller.get() & POLLOUT);
+  // Room in one worker is enough; the second stays full.
+  ExpectPollOutOnlyAfter(producer.get(),
+                         [&] { EXPECT_THAT(ReadNow(first.get()), IsPacket("job 0")); });
   EXPECT_THAT(Send(producer.get(), "job 2"), Wrote(5));
   EXPECT_THAT(ReadNow(first.get()), IsPacket("job 2"));
   EXPECT_EQ(StatsOf(PathOf("net"))["anycast_no_room"], 0);
@@ -283,15 +292,10 @@ TEST_F(FlowControlTest, BlockingFramedWriteWaitsForRoomThenSendsItsFirstFrame) {
   Fd writer = OpenFramed(O_WRONLY);
   Fd reader = Open(PathOf("net"), O_RDONLY);
   ASSERT_THAT(Send(writer.get(), Frame("one")), Wrote(5));
-  WriteInThread blocked(writer.get(), Frame("two") + Frame("three"));
-  ASSERT_TRUE(blocked.WaitUntilBlocked()) << "the framed write did not wait";
-  ASSERT_FALSE(blocked.WaitFor(absl::Milliseconds(300)).has_value())
-      << "the framed write returned while the reader was full";
-
-  ASSERT_THAT(ReadNow(reader.get()), IsPacket("one"));
-
-  std::optional<IoResult> result = blocked.WaitFor(absl::Seconds(3));
-  ASSERT_TRUE(result.has_value()) << "the framed write still waits after the reader read";
+  std::optional<IoResult> result =
+      WriteThatWaitsUntil(writer.get(), Frame("two") + Frame("three"),
+                          [&] { EXPECT_THAT(ReadNow(reader.get()), IsPacket("one")); });
+  ASSERT_TRUE(result.has_value());
   EXPECT_THAT(*result, Wrote(5)) << "a short write: the first frame alone";
   EXPECT_THAT(ReadNow(reader.get()), IsPacket("two"));
   EXPECT_THAT(ReadNow(reader.get()), FailsWith(EAGAIN)) << "a frame beyond the reply was sent";
