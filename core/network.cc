@@ -12,19 +12,33 @@
 
 namespace ipnfs {
 
-// Lets the policy ask whether a port's queue has room.
+// Lets the policy ask whether a port's queue has room, and whether it holds senders back at
+// `now`. Used with the network's lock held.
 class Network::QueueRoom final : public PortView {
  public:
-  explicit QueueRoom(const Network& network) : network_(network) {}
+  QueueRoom(const Network& network, absl::Time now) : network_(network), now_(now) {}
   bool HasRoom(PortId id) const override ABSL_NO_THREAD_SAFETY_ANALYSIS {
     auto it = network_.ports_.find(id);
     if (it == network_.ports_.end()) return false;
     const Port& port = *it->second;
     return !port.parked_.empty() || port.queue_.size() < port.queue_.capacity();
   }
+  bool HoldsBack(PortId id) const override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    auto it = network_.ports_.find(id);
+    return it != network_.ports_.end() && network_.HoldsBackLocked(*it->second, now_);
+  }
+  bool OthersHoldBack(PortId ingress) const override ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    for (const auto& [id, port] : network_.ports_) {
+      if (id != ingress && Receives(port->mode()) && network_.HoldsBackLocked(*port, now_)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
  private:
   const Network& network_;
+  const absl::Time now_;
 };
 
 // What to do once the network lock is released: reply to requests, notify pollers. Declare it
@@ -67,12 +81,14 @@ class Network::Completions {
   std::vector<std::unique_ptr<PollWaiter>> polls_;
 };
 
-// A packet waiting for room under flow control "block". Already routed.
+// A packet waiting for room under flow control "block": routed to `destinations`, or, when the
+// policy found no receiver with room (Route returned Unavailable), routed again once it may go.
 struct Network::BlockedSend {
   Port* from;
   PacketRef packet;
   std::vector<PortId> destinations;
   std::unique_ptr<SendWaiter> waiter;
+  bool route_again = false;
 };
 
 std::shared_ptr<Network> Network::Create(std::unique_ptr<Policy> policy, NetworkConfig config) {
@@ -92,6 +108,7 @@ void Network::ConfigurePolicyLocked() {
 
 absl::StatusOr<std::unique_ptr<Port>> Network::Join(PortMode mode, PortOwner owner,
                                                     absl::Time now) {
+  Completions done;
   absl::MutexLock lock(&mu_);
   if (config_.max_ports != 0 && ports_.size() >= config_.max_ports) {
     return ErrnoError(EUSERS, absl::StrCat("the network has its maximum of ", config_.max_ports,
@@ -103,6 +120,8 @@ absl::StatusOr<std::unique_ptr<Port>> Network::Join(PortMode mode, PortOwner own
   ports_.emplace(id, port.get());
   if (Receives(mode)) plain_receivers_.fetch_add(1, std::memory_order_relaxed);
   policy_->Join(id, mode);
+  // A policy that chooses by room may send a waiting packet to the newcomer.
+  if (config_.flow == Flow::kBlock && Receives(mode)) ReleaseBlockedLocked(now, done);
   return port;
 }
 
@@ -198,10 +217,7 @@ bool Network::HeldBackLocked(const std::vector<PortId>& destinations, absl::Time
 bool Network::WritableLocked(const Port& port, absl::Time now) const {
   if (!Sends(port.mode()) || port.blocked_sends_ > 0) return false;
   if (config_.flow != Flow::kBlock) return true;
-  for (const auto& [id, other] : ports_) {
-    if (other != &port && Receives(other->mode()) && HoldsBackLocked(*other, now)) return false;
-  }
-  return true;
+  return !policy_->WouldWait(port.id(), QueueRoom(*this, now));
 }
 
 void Network::NotifyWritersLocked(absl::Time now, Completions& done) {
@@ -254,15 +270,17 @@ absl::Status Network::Send(Port& from, PacketRef packet, absl::Time now,
                                                     config_.mtu)));
   }
   destinations_.clear();
-  absl::Status routed = policy_->Route(from.id(), bytes, now, QueueRoom(*this), &destinations_);
-  if (!routed.ok()) return refuse(routed);
+  absl::Status routed =
+      policy_->Route(from.id(), bytes, now, QueueRoom(*this, now), &destinations_);
+  const bool no_room = config_.flow == Flow::kBlock && absl::IsUnavailable(routed);
+  if (!routed.ok() && !no_room) return refuse(routed);
   // A sender's packets stay in order: behind its own waiting ones.
   if (config_.flow == Flow::kBlock &&
-      (from.blocked_sends_ > 0 || HeldBackLocked(destinations_, now))) {
+      (no_room || from.blocked_sends_ > 0 || HeldBackLocked(destinations_, now))) {
     if (!waiter) return ErrnoError(EAGAIN, "receivers are full (flow control)");
     if (waiter->Abandoned()) return refuse(ErrnoError(EINTR, "interrupted"));
     ++from.blocked_sends_;
-    blocked_.push_back(BlockedSend{&from, packet, destinations_, std::move(waiter)});
+    blocked_.push_back(BlockedSend{&from, packet, destinations_, std::move(waiter), no_room});
     return absl::OkStatus();
   }
   DeliverAllLocked(from, packet, destinations_, std::move(resolved), now, done);
@@ -332,17 +350,38 @@ void Network::ReleaseBlockedLocked(absl::Time now, Completions& done) {
   absl::flat_hash_set<const Port*> still_waiting;  // Senders whose oldest send must wait.
   for (auto it = blocked_.begin(); it != blocked_.end();) {
     Port& from = *it->from;
-    if (still_waiting.contains(&from) || HeldBackLocked(it->destinations, now)) {
+    if (still_waiting.contains(&from)) {
+      ++it;
+      continue;
+    }
+    absl::Status routed = RouteAgainLocked(*it, now);
+    if (absl::IsUnavailable(routed) || HeldBackLocked(it->destinations, now)) {
       still_waiting.insert(&from);
       ++it;
       continue;
     }
     --from.blocked_sends_;
-    DeliverAllLocked(from, it->packet, it->destinations, {}, now, done);
-    done.Complete(std::move(it->waiter));
+    if (routed.ok()) {
+      DeliverAllLocked(from, it->packet, it->destinations, {}, now, done);
+      done.Complete(std::move(it->waiter));
+    } else {
+      done.Fail(std::move(it->waiter), StatusToErrno(routed));
+    }
     it = blocked_.erase(it);
   }
   NotifyWritersLocked(now, done);
+}
+
+absl::Status Network::RouteAgainLocked(BlockedSend& send, absl::Time now) {
+  if (!send.route_again) return absl::OkStatus();
+  std::vector<PortId> destinations;
+  absl::Status routed = policy_->Route(send.from->id(), send.packet->bytes(), now,
+                                       QueueRoom(*this, now), &destinations);
+  if (routed.ok()) {
+    send.destinations = std::move(destinations);
+    send.route_again = false;
+  }
+  return routed;
 }
 
 void Network::Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonblocking) {

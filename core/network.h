@@ -57,7 +57,8 @@ class Network : public std::enable_shared_from_this<Network> {
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
 
-  // A new port with `mode`, opened by `owner` at `now`. EUSERS when max_ports are joined.
+  // A new port with `mode`, opened by `owner` at `now`. EUSERS when max_ports are joined. Under
+  // flow control "block" a new receiver may take a packet waiting for room (anycast).
   absl::StatusOr<std::unique_ptr<Port>> Join(PortMode mode, PortOwner owner, absl::Time now);
 
   // A receive-only monitor port: it gets a copy of every packet sent in the network by any port,
@@ -134,6 +135,10 @@ class Network : public std::enable_shared_from_this<Network> {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sends the waiting packets that now may go, oldest first per sender; wakes writers' pollers.
   void ReleaseBlockedLocked(absl::Time now, Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Routes `send` again if the policy asked for it (BlockedSend::route_again): OK once it has its
+  // destinations, Unavailable while it must still wait, or the error that refuses it.
+  absl::Status RouteAgainLocked(BlockedSend& send, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ConfigurePolicyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;

@@ -12,7 +12,8 @@ namespace ipnfs {
 // What happens when a receiver's queue is full.
 enum class Flow {
   kDrop,   // The packet is dropped for that receiver only, and counted.
-  kBlock,  // The sender waits until every receiver has room (lossless), unless one is stalled.
+  kBlock,  // The sender waits until its packet's receivers have room (lossless), unless one is
+           // stalled; with a policy that chooses by room (anycast), until one has room.
 };
 
 // What the packets are, for capture tools (the pcap link type of /ipn/.pcap/...).

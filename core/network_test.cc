@@ -18,6 +18,7 @@
 #include "core/port.h"
 #include "core/test_packets.h"
 #include "core/waiters.h"
+#include "policies/anycast_policy.h"
 #include "policies/hub_policy.h"
 
 namespace ipnfs {
@@ -981,6 +982,140 @@ TEST(Network, SenderPollingForRoomIsNotifiedWhenTheReceiverReads) {
 
   EXPECT_EQ(poll.notifications, 1);
   EXPECT_TRUE(sender->Poll(nullptr).writable);
+}
+
+// ---- Anycast under flow control "block" ----
+// The policy picks a worker with room; when none has room the packet waits, unrouted, and goes
+// to whichever worker reads first.
+
+std::shared_ptr<Network> NewAnycast(NetworkConfig config) {
+  return Network::Create(std::make_unique<AnycastPolicy>(), config);
+}
+
+uint64_t CounterOf(const Network& network, absl::string_view name) {
+  for (const auto& [counter, value] : network.stats().policy_counters) {
+    if (counter == name) return value;
+  }
+  ADD_FAILURE() << "no counter " << name;
+  return 0;
+}
+
+// An anycast network under flow control "block" with a queue of one packet: a producer and a
+// worker whose queue already holds kFirst. Declare outcomes before it, so that they outlive it.
+struct FullAnycastQueue {
+  explicit FullAnycastQueue(Flow flow = Flow::kBlock, absl::Duration stall = absl::Minutes(10))
+      : network(NewAnycast(Config(flow, /*qlen=*/1, /*mtu=*/1500, stall))),
+        producer(JoinAs(*network, PortMode::kSend, now)),
+        worker(JoinAs(*network, PortMode::kReceive, now)) {
+    EXPECT_TRUE(producer->Send(kFirst, now).ok());
+  }
+
+  void ExpectTheWorkerHoldsOnlyTheFirstPacket() {
+    EXPECT_EQ(ReadNow(*worker).bytes, kFirst);
+    EXPECT_EQ(ReadNow(*worker).completions, 0);
+  }
+
+  // Joins another worker.
+  std::unique_ptr<Port> JoinWorker() { return JoinAs(*network, PortMode::kReceive, now); }
+  // A blocking send of `packet` whose waiter records into `sent`.
+  void SendWaiting(const std::vector<uint8_t>& packet, SendOutcome& sent) {
+    producer->Send(packet, now, Write(sent), /*nonblocking=*/false);
+  }
+
+  const absl::Time now = absl::Now();
+  std::shared_ptr<Network> network;
+  std::unique_ptr<Port> producer;
+  std::unique_ptr<Port> worker;
+};
+
+TEST(Network, AnycastSendWaitsWhenNoWorkerHasRoomThenGoesToTheWorkerThatReads) {
+  SendOutcome sent;
+  FullAnycastQueue queue;
+  auto second = queue.JoinWorker();
+  ASSERT_TRUE(queue.producer->Send(kSecond, queue.now).ok());
+
+  queue.SendWaiting(kThird, sent);
+  ASSERT_TRUE(sent.pending());
+  ASSERT_EQ(ReadNow(*second).bytes, kSecond);
+
+  EXPECT_EQ(sent.completions, 1);
+  EXPECT_EQ(ReadNow(*second).bytes, kThird);
+  EXPECT_EQ(queue.worker->queued(), 1u);
+  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 0u);
+  EXPECT_EQ(queue.network->stats().drops_queue_full, 0u);
+}
+
+TEST(Network, AnycastSendWithNoWorkerRoomFailsWithEagainWithoutWaiting) {
+  SendOutcome sent;
+  FullAnycastQueue queue;
+
+  EXPECT_EQ(StatusToErrno(queue.producer->Send(kSecond, queue.now)), EAGAIN);
+  queue.producer->Send(kSecond, queue.now, Write(sent), /*nonblocking=*/true);
+
+  EXPECT_EQ(sent.error_number, EAGAIN);
+  EXPECT_EQ(queue.network->stats().packets_sent, 1u);
+  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 0u);
+  queue.ExpectTheWorkerHoldsOnlyTheFirstPacket();
+}
+
+TEST(Network, AnycastProducerIsWritableWhileAnyWorkerHasRoom) {
+  PollOutcome poll;
+  FullAnycastQueue queue;
+  auto second = queue.JoinWorker();
+  EXPECT_TRUE(queue.producer->Poll(nullptr).writable) << "the second worker has room";
+  ASSERT_TRUE(queue.producer->Send(kSecond, queue.now).ok());
+  ASSERT_FALSE(queue.producer->Poll(Watch(poll)).writable);
+
+  ASSERT_EQ(ReadNow(*queue.worker).bytes, kFirst);  // The second worker is still full.
+
+  EXPECT_EQ(poll.notifications, 1);
+  EXPECT_TRUE(queue.producer->Poll(nullptr).writable);
+}
+
+TEST(Network, AnycastWaitingSendGoesToAWorkerThatJoins) {
+  SendOutcome sent;
+  FullAnycastQueue queue;
+  queue.SendWaiting(kSecond, sent);
+  ASSERT_TRUE(sent.pending());
+
+  auto fresh = queue.JoinWorker();
+
+  EXPECT_EQ(sent.completions, 1);
+  EXPECT_EQ(ReadNow(*fresh).bytes, kSecond);
+}
+
+TEST(Network, AnycastWaitingSendIsDroppedAndCountedOnceEveryFullWorkerHasStalled) {
+  SendOutcome sent;
+  FullAnycastQueue queue(Flow::kBlock, /*stall=*/absl::Seconds(1));
+  queue.SendWaiting(kSecond, sent);
+  queue.network->Tick(queue.now + absl::Milliseconds(500));
+  ASSERT_TRUE(sent.pending()) << "released before stall_ms";
+
+  queue.network->Tick(queue.now + absl::Seconds(2));
+
+  EXPECT_EQ(sent.completions, 1);
+  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 1u);
+  queue.ExpectTheWorkerHoldsOnlyTheFirstPacket();
+}
+
+TEST(Network, AnycastWaitingSendIsCountedAsNoReceiverWhenTheLastWorkerLeaves) {
+  SendOutcome sent;
+  FullAnycastQueue queue;
+  queue.SendWaiting(kSecond, sent);
+
+  queue.worker.reset();
+
+  EXPECT_EQ(sent.completions, 1);
+  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_receiver"), 1u);
+}
+
+TEST(Network, AnycastUnderDropFlowStillDropsAndCountsWhenNoWorkerHasRoom) {
+  FullAnycastQueue queue(Flow::kDrop);
+
+  EXPECT_TRUE(queue.producer->Send(kSecond, queue.now).ok());
+
+  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 1u);
+  EXPECT_TRUE(queue.producer->Poll(nullptr).writable);
 }
 
 }  // namespace

@@ -82,7 +82,7 @@ class Port {
   void SetAcceptsOffloads(bool accepts);
 
   // The same, but when flow control ("block") makes the send wait and not `nonblocking`, `waiter`
-  // is parked and completed once every receiver has room (or stalled). Always completes or fails
+  // is parked and completed once its receivers have room (or stalled). Always completes or fails
   // `waiter`, now or later.
   void Send(absl::Span<const uint8_t> bytes, absl::Time now, std::unique_ptr<SendWaiter> waiter,
             bool nonblocking);

@@ -5,8 +5,11 @@
  * (at least one, never waiting to fill it), each prefixed with its length as 2 bytes big-endian;
  * each write carries one or more such frames, all checked before any is sent (EINVAL for a
  * malformed buffer). A write whose later frames meet a full network returns the bytes of the
- * frames it sent. Packets over 65535 bytes cannot be framed: they are cut to 65535 and counted as
- * truncated. The virtio-net header setting (TUNSETVNETHDRSZ) does not apply to framed I/O.
+ * frames it sent. When the first frame meets a full network under user.ipn.flow=block, a blocking
+ * write waits until that frame goes and returns its bytes alone (a short write); with O_NONBLOCK
+ * it fails with EAGAIN. Packets over 65535 bytes cannot be framed: they are cut to 65535 and
+ * counted as truncated. The virtio-net header setting (TUNSETVNETHDRSZ) does not apply to
+ * framed I/O.
  */
 #ifndef IPNFS_FS_IPNFS_IOCTL_H_
 #define IPNFS_FS_IPNFS_IOCTL_H_

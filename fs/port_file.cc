@@ -158,7 +158,7 @@ void PortFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequest
 void PortFile::Write(fuse_req_t req, const char* data, size_t size, bool nonblocking,
                      ParkedRequests& parked) {
   if (framed_.load(std::memory_order_relaxed)) {
-    WriteFrames(req, data, size);
+    WriteFrames(req, data, size, nonblocking, parked);
     return;
   }
   const uint32_t header = vnet_header_.load(std::memory_order_relaxed);
@@ -178,7 +178,8 @@ void PortFile::Write(fuse_req_t req, const char* data, size_t size, bool nonbloc
   port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, &parked), false);
 }
 
-void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size) {
+void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+                           ParkedRequests& parked) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(data);
   // Check every frame first: a malformed buffer sends nothing.
   size_t offset = 0;
@@ -194,13 +195,19 @@ void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size) {
   size_t sent = 0;
   while (sent < size) {
     const size_t length = size_t{bytes[sent]} << 8 | bytes[sent + 1];
-    absl::Status status = port_->Send({bytes + sent + 2, length}, now);
+    const absl::Span<const uint8_t> packet(bytes + sent + 2, length);
+    absl::Status status = port_->Send(packet, now);
     if (!status.ok()) {
-      if (sent == 0) {
+      if (sent > 0) break;  // Report the frames that went.
+      if (StatusToErrno(status) != EAGAIN || nonblocking) {
         fuse_reply_err(req, StatusToErrno(status));
         return;
       }
-      break;  // Report the frames that went.
+      // A blocking write never fails with EAGAIN: the first frame waits for room, and the reply
+      // reports it alone (a short write).
+      Register(req, parked);
+      port_->Send(packet, now, std::make_unique<FuseSendWaiter>(req, 2 + length, &parked), false);
+      return;
     }
     sent += 2 + length;
   }

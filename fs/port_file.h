@@ -36,8 +36,11 @@ class PortFile final : public OpenFile {
 
  private:
   std::unique_ptr<Port> port_;
-  // Sends each frame of a framed write; replies with the bytes of the frames sent.
-  void WriteFrames(fuse_req_t req, const char* data, size_t size);
+  // Sends each frame of a framed write; replies with the bytes of the frames sent. When flow
+  // control holds back the first frame, fails with EAGAIN if `nonblocking`, else parks that frame
+  // and replies with its bytes once it has gone.
+  void WriteFrames(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+                   ParkedRequests& parked);
 
   // Virtio-net header length (TUNSETVNETHDRSZ): zeros prepended to reads, stripped from writes.
   std::atomic<uint32_t> vnet_header_{0};

@@ -34,8 +34,21 @@ absl::Status AnycastPolicy::Route(PortId ingress, absl::Span<const uint8_t>, abs
     destinations->push_back(port);
     return absl::OkStatus();
   }
+  if (any_receiver && WouldWait(ingress, ports)) {
+    return absl::UnavailableError("no receiver has room");
+  }
   ++(any_receiver ? no_room_ : no_receiver_);
   return absl::OkStatus();
+}
+
+bool AnycastPolicy::WouldWait(PortId ingress, const PortView& ports) const {
+  bool held_back = false;
+  for (PortId port : receivers_) {
+    if (port == ingress) continue;
+    if (ports.HasRoom(port)) return false;
+    held_back = held_back || ports.HoldsBack(port);
+  }
+  return held_back;
 }
 
 std::vector<PolicyCounter> AnycastPolicy::Counters() const {

@@ -3,7 +3,9 @@
 //
 // Receivers take turns (round-robin in join order, one cursor for the whole network, never the
 // ingress); a receiver whose queue is full now (PortView::HasRoom) is passed over this round, and
-// the packet goes to the next one with room. A packet is dropped only when no other receiver has
+// the packet goes to the next one with room. When no other receiver has room and one of them holds
+// senders back (flow control "block", PortView::HoldsBack), Route returns Unavailable: the packet
+// waits and is routed again later. Otherwise a packet is dropped only when no other receiver has
 // room: counted as anycast_no_room, or as anycast_no_receiver when there is no other receiver.
 //
 // Counters, in this order: anycast_no_room, anycast_no_receiver.
@@ -27,6 +29,8 @@ class AnycastPolicy final : public Policy {
   void Leave(PortId port) override;
   absl::Status Route(PortId ingress, absl::Span<const uint8_t> packet, absl::Time now,
                      const PortView& ports, std::vector<PortId>* destinations) override;
+  // True when no other receiver has room and one of them holds senders back.
+  bool WouldWait(PortId ingress, const PortView& ports) const override;
   void Tick(absl::Time) override {}
   std::vector<PolicyCounter> Counters() const override;
 

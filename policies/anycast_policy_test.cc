@@ -13,11 +13,16 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-// Every port has room except those listed as full.
+// Every port has room except those listed as full; of these, those listed as holding back make
+// senders wait (flow control "block"), the others are lossy (flow control "drop", or stalled).
 class FakeRoom : public PortView {
  public:
   bool HasRoom(PortId port) const override { return full.count(port) == 0; }
+  bool HoldsBack(PortId port) const override {
+    return full.count(port) != 0 && holding_back.count(port) != 0;
+  }
   std::set<PortId> full;
+  std::set<PortId> holding_back;
 };
 
 class AnycastPolicyTest : public ::testing::Test {
@@ -75,6 +80,58 @@ TEST_F(AnycastPolicyTest, DropsAndCountsAPacketOnlyWhenNoOtherReceiverHasRoom) {
   room_.full = {2};
   EXPECT_THAT(SendMany(1, 1), ElementsAre(3));
   EXPECT_EQ(Counter("anycast_no_room"), 2u);
+}
+
+TEST_F(AnycastPolicyTest, AsksTheSenderToWaitWhenNoOtherReceiverHasRoomAndOneHoldsBack) {
+  JoinAll({1, 2, 3});
+  room_.full = {2, 3};
+  room_.holding_back = {3};
+  std::vector<PortId> destinations;
+
+  const absl::Status routed = policy_.Route(1, {}, absl::UnixEpoch(), room_, &destinations);
+
+  EXPECT_TRUE(absl::IsUnavailable(routed)) << routed;
+  EXPECT_THAT(destinations, IsEmpty());
+  EXPECT_TRUE(policy_.WouldWait(1, room_));
+  EXPECT_EQ(Counter("anycast_no_room"), 0u);
+}
+
+TEST_F(AnycastPolicyTest, RoutingAgainAfterAWaitKeepsTheTurnAmongThoseWithRoom) {
+  JoinAll({1, 2, 3, 4});
+  EXPECT_THAT(SendMany(1, 1), ElementsAre(2));
+  room_.full = {2, 3, 4};
+  room_.holding_back = {2, 3, 4};
+  std::vector<PortId> destinations;
+  ASSERT_TRUE(absl::IsUnavailable(policy_.Route(1, {}, absl::UnixEpoch(), room_, &destinations)));
+  room_.full = {3};  // 3 still full; 2 and 4 have read.
+  EXPECT_THAT(SendMany(1, 3), ElementsAre(4, 2, 4));
+}
+
+TEST_F(AnycastPolicyTest, NeverWaitsWhileAnotherReceiverHasRoom) {
+  JoinAll({1, 2, 3});
+  room_.full = {2};
+  room_.holding_back = {2};
+  EXPECT_FALSE(policy_.WouldWait(1, room_));
+  EXPECT_THAT(SendMany(1, 2), ElementsAre(3, 3));
+}
+
+TEST_F(AnycastPolicyTest, DropsWhenEveryReceiverWithoutRoomIsLossy) {
+  JoinAll({1, 2, 3});
+  room_.full = {1, 2, 3};
+  room_.holding_back = {1};  // The sender itself does not count.
+  EXPECT_FALSE(policy_.WouldWait(1, room_));
+  EXPECT_THAT(SendMany(1, 1), IsEmpty());
+  EXPECT_EQ(Counter("anycast_no_room"), 1u);
+}
+
+TEST_F(AnycastPolicyTest, NeverWaitsWithoutAnotherReceiver) {
+  JoinAll({1});
+  JoinAll({2}, PortMode::kSend);
+  room_.full = {1, 2};
+  room_.holding_back = {1, 2};
+  EXPECT_FALSE(policy_.WouldWait(1, room_));
+  EXPECT_THAT(SendMany(1, 1), IsEmpty());
+  EXPECT_EQ(Counter("anycast_no_receiver"), 1u);
 }
 
 TEST_F(AnycastPolicyTest, CountsAPacketWithNoOtherReceiverApart) {

@@ -39,6 +39,12 @@ class PortView {
   virtual ~PortView() = default;
   // True when `port` can queue one more packet now.
   virtual bool HasRoom(PortId port) const = 0;
+  // True when `port` cannot queue a packet now and makes senders wait for it: flow control
+  // "block", and it has read within stall_ms (a stalled reader is lossy for the moment). Never
+  // under flow control "drop", as the defaults of both methods say.
+  virtual bool HoldsBack(PortId) const { return false; }
+  // True when some receive-capable port other than `ingress` HoldsBack.
+  virtual bool OthersHoldBack(PortId /*ingress*/) const { return false; }
 };
 
 // Settings a policy may use; each network passes its own (user.ipn.ageing, user.ipn.macs).
@@ -75,9 +81,21 @@ class Policy {
 
   // Appends to `*destinations` the ports that receive `packet`, sent by `ingress` at `now`.
   // Never names `ingress`. An error status rejects the packet (nothing is delivered); its code
-  // is the one the sender sees.
+  // is the one the sender sees. Under flow control "block" the network makes the packet wait
+  // while a destination HoldsBack. A policy that chooses among receivers by room returns
+  // absl::UnavailableError instead when none has room and one HoldsBack: nothing is delivered
+  // or counted, the sender waits (EAGAIN if it may not), and the network calls Route again for
+  // the same packet whenever room may have freed up (a read, a join, a leave, a tick).
   virtual absl::Status Route(PortId ingress, absl::Span<const uint8_t> packet, absl::Time now,
                              const PortView& ports, std::vector<PortId>* destinations) = 0;
+
+  // Under flow control "block": true when a packet from `ingress` sent now would wait for room
+  // (poll(2) then reports no POLLOUT). The default suits a policy that names destinations
+  // whatever their room: when any other receiver HoldsBack, since it may be a destination. A
+  // policy that returns Unavailable from Route says exactly when it would.
+  virtual bool WouldWait(PortId ingress, const PortView& ports) const {
+    return ports.OthersHoldBack(ingress);
+  }
 
   // Lets a policy expire state (e.g. ageing). Called from time to time, not per packet.
   virtual void Tick(absl::Time now) = 0;

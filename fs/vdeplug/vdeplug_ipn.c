@@ -6,9 +6,9 @@
 // in the connection's buffer (at least one), vde_recv() hands them out one per call, and vde_send()
 // writes one packet as one frame (no coalescing: a lone packet never waits). There is no control
 // fd. The file stays blocking: a caller that polls first never waits in recv, one that does not
-// waits for the next packet, and with user.ipn.flow=block a send waits like any writer (the daemon
-// answers a framed write that meets a full network with EAGAIN; send then polls for POLLOUT and
-// writes again).
+// waits for the next packet, and with user.ipn.flow=block a send waits like any writer (in the
+// daemon; if the caller made the file O_NONBLOCK, the write fails with EAGAIN and send polls for
+// POLLOUT and writes again).
 //
 // The data fd (vde_datafd) is an epoll fd, readable exactly when vde_recv has a packet to return
 // without waiting. It holds one of two members, both level-triggered:
