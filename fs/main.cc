@@ -49,8 +49,9 @@ ABSL_FLAG(std::string, fuse_uring, "auto",
           "auto: when the kernel offers it (/sys/module/fuse/parameters/enable_uring=Y); on: turn "
           "that parameter on (root) and refuse to start without it; off: /dev/fuse only.");
 ABSL_FLAG(int, busy_poll_us, 0,
-          "With io_uring: spin this many microseconds for the next request before sleeping, "
-          "trading CPU time for latency (like SO_BUSY_POLL). 0: sleep at once.");
+          "Spin this many microseconds for the next FUSE request (with io_uring) and the next "
+          "tap frame before sleeping, trading CPU time for latency (like SO_BUSY_POLL). 0: sleep "
+          "at once.");
 
 namespace ipnfs {
 namespace {
@@ -162,7 +163,10 @@ int Main(int argc, char** argv) {
 
   // Declared before the namespace so that it outlives it; destroying it deletes the taps.
   std::unique_ptr<TapBackend> taps;
-  if (absl::StatusOr<std::unique_ptr<TapBackend>> backend = TapBackend::Create(); backend.ok()) {
+  UringLoopOptions tap_options;
+  tap_options.busy_poll = absl::Microseconds(busy_poll_us);
+  if (absl::StatusOr<std::unique_ptr<TapBackend>> backend = TapBackend::Create(tap_options);
+      backend.ok()) {
     taps = *std::move(backend);
   } else {
     IPN_LOG(WARNING) << "no tap backend (user.ipn.tap and user.ipn.grab are unavailable): "

@@ -2,6 +2,7 @@
 # Benchmarks the tap backend: iperf3 TCP throughput and ping latency between two network
 # namespaces A and B (one pair per path, same addresses), in the same run, with interleaved rounds:
 #   ipnfs   an ipnfs hub network with two taps (setfattr user.ipn.tap), one moved into each
+#   ipnfs busy  the same on a daemon started with --busy_poll_us=1000
 #   veth    a veth pair, one end in each
 #   bridge  a kernel bridge with two veths, one veth's other end in each
 # Each round measures every path once; prints a markdown table of the medians on stdout (progress
@@ -15,7 +16,7 @@
 # --net), so the host's interfaces are never touched and every interface made here goes away with
 # it. Bounded in time (timeout on every step, 300 s in all); on exit, also on failure or Ctrl-C,
 # it stops what it started: its daemon (and mount), its namespace holders, its temporary dir.
-# The time bound grows with the rounds: 60 + ROUNDS * 3 * (IPERF_SECONDS + 20) s.
+# The time bound grows with the rounds: 60 + ROUNDS * 4 * (IPERF_SECONDS + 20) s.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -37,8 +38,12 @@ if [[ "${IPNFS_BENCH_INNER:-}" != 1 ]]; then
   done
   work="$(mktemp -d /tmp/ipnfs_bench.XXXXXX)"
   cleanup_outer() {
-    if mountpoint -q "$work/mnt" 2>/dev/null; then fusermount3 -u -z "$work/mnt" || true; fi
-    mountpoint -q "$work/mnt" 2>/dev/null || rm -rf --one-file-system "$work"
+    local m busy=0
+    for m in "$work/mnt" "$work/mnt-busy"; do
+      if mountpoint -q "$m" 2>/dev/null; then fusermount3 -u -z "$m" || true; fi
+      if mountpoint -q "$m" 2>/dev/null; then busy=1; fi
+    done
+    ((busy)) || rm -rf --one-file-system "$work"
   }
   trap cleanup_outer EXIT
   if [[ -z "${IPNFS_BIN:-}" ]]; then
@@ -49,7 +54,7 @@ if [[ "${IPNFS_BENCH_INNER:-}" != 1 ]]; then
   # A copy: a concurrent build cannot change the binary under the benchmark.
   cp "$IPNFS_BIN" "$work/ipnfs"
   status=0
-  limit=$((60 + rounds * 3 * (seconds + 20)))
+  limit=$((60 + rounds * 4 * (seconds + 20)))
   IPNFS_BENCH_INNER=1 IPNFS_BENCH_WORK="$work" \
     timeout --kill-after=10 "$limit" unshare --net "$0" "$seconds" "$rounds" || status=$?
   ((status != 124)) || log "gave up after $limit s"
@@ -64,17 +69,17 @@ net="$mnt/bench"
 addr_a=10.79.100.1
 addr_b=10.79.100.2
 holders=()
-daemon=""
+daemons=()
 
 cleanup() {
   local pid
   for pid in "${holders[@]}"; do
     { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
   done
-  if [[ -n "$daemon" ]]; then
-    kill -TERM "$daemon" 2>/dev/null || true
-    timeout 10 tail --pid="$daemon" -f /dev/null || kill -9 "$daemon" 2>/dev/null || true
-  fi
+  for pid in "${daemons[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+    timeout 10 tail --pid="$pid" -f /dev/null || kill -9 "$pid" 2>/dev/null || true
+  done
 }
 trap cleanup EXIT
 
@@ -101,11 +106,16 @@ adopt() {
   in_ns "$1" ip addr add "$3/24" dev "$2"
 }
 
-mkdir "$mnt"
-"$work/ipnfs" --state=none "$mnt" 2>"$work/daemon.log" &
-daemon=$!
-for ((i = 0; i < 500; ++i)); do mountpoint -q "$mnt" && break; sleep 0.01; done
-mountpoint -q "$mnt" || die "the daemon did not mount: $(cat "$work/daemon.log")"
+# Starts a daemon on mount point $1 with flags $2...
+start_daemon() {
+  mkdir "$1"
+  "$work/ipnfs" --state=none "${@:2}" "$1" 2>>"$work/daemon.log" &
+  daemons+=($!)
+  for ((i = 0; i < 500; ++i)); do mountpoint -q "$1" && break; sleep 0.01; done
+  mountpoint -q "$1" || die "the daemon did not mount $1: $(cat "$work/daemon.log")"
+}
+start_daemon "$mnt"
+start_daemon "$work/mnt-busy" --busy_poll_us=1000
 
 # Measures from A to B of path $1 (namespace holders $2, $3); appends
 # "name|gbps|retransmits|avg_us|mdev_us|loss" to results.
@@ -151,6 +161,12 @@ touch "$net"
 setfattr -n user.ipn.tap -v ipnb0,ipnb1 "$net"
 adopt "$ipnfs_a" ipnb0 "$addr_a"
 adopt "$ipnfs_b" ipnb1 "$addr_b"
+new_namespace busy_a
+new_namespace busy_b
+touch "$work/mnt-busy/bench"
+setfattr -n user.ipn.tap -v ipnc0,ipnc1 "$work/mnt-busy/bench"
+adopt "$busy_a" ipnc0 "$addr_a"
+adopt "$busy_b" ipnc1 "$addr_b"
 
 # 2. A veth pair.
 new_namespace veth_a
@@ -172,16 +188,19 @@ done
 adopt "$bridge_a" vbr-a "$addr_a"
 adopt "$bridge_b" vbr-b "$addr_b"
 
-names=("ipnfs hub (2 taps)" "veth pair" "kernel bridge (2 veths)")
+names=("ipnfs hub (2 taps)" "veth pair" "kernel bridge (2 veths)" "ipnfs hub, --busy_poll_us=1000")
 for ((round = 1; round <= rounds; round++)); do
   log "round $round of $rounds"
   measure "${names[0]}" "$ipnfs_a" "$ipnfs_b"
   measure "${names[1]}" "$veth_a" "$veth_b"
   measure "${names[2]}" "$bridge_a" "$bridge_b"
+  measure "${names[3]}" "$busy_a" "$busy_b"
 done
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+cpu="$(cpu_seconds "${daemons[0]}") s without busy polling, $(cpu_seconds "${daemons[1]}") s with"
 ports="$(getfattr --absolute-names --only-values -n user.ipn.ports "$net")"
 stats="$(getfattr --absolute-names --only-values -n user.ipn.stats "$net" | tr '\n' ' ')"
-rm "$net"  # Deletes the taps, wherever they are.
+rm "$net" "$work/mnt-busy/bench"  # Deletes the taps, wherever they are.
 
 # The table: medians over the rounds; ratios to the bridge's medians.
 echo
@@ -207,6 +226,7 @@ for name, rs in rows.items():
 echo
 echo "ping: \`ping -c 1000 -i 0.001 -q\` from A to B; TCP: \`iperf3 -c B -t $seconds\` from A (received rate);" \
   "medians of $rounds interleaved rounds."
+echo "CPU time of the daemons over the whole run (each carried traffic in 1 of 4 measurements): $cpu."
 echo "$(uname -sr), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ). ipnfs ports after the run:"
 echo
 echo '```'

@@ -1,9 +1,12 @@
 #include "tap/ring.h"
 
+#include <sched.h>
+
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/errno_status.h"
 #include "core/log.h"
 
@@ -12,7 +15,10 @@ namespace ipnfs {
 absl::StatusOr<std::unique_ptr<Ring>> Ring::Create(unsigned entries) {
   std::unique_ptr<Ring> ring(new Ring());
   io_uring_params params{};
-  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+  // TASKRUN_FLAG: the ring's flags say when completions wait as task work, and a peek (busy
+  // polling) then runs them.
+  params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
+                 IORING_SETUP_TASKRUN_FLAG;
   int result = io_uring_queue_init_params(entries, &ring->ring_, &params);
   if (result == -EINVAL) {  // A kernel older than 6.0 does not know every flag above.
     params = io_uring_params{};
@@ -45,8 +51,20 @@ io_uring_sqe* Ring::GetSqe() {
   return sqe;
 }
 
-void Ring::SubmitAndWait() {
+void Ring::SubmitAndWait(absl::Duration busy_poll) {
   CheckOwner();
+  if (busy_poll > absl::ZeroDuration()) {
+    const int submitted = io_uring_submit(&ring_);
+    IPN_CHECK(submitted >= 0 || submitted == -EINTR || submitted == -EAGAIN || submitted == -EBUSY)
+        << "io_uring_submit: " << strerror(-submitted);
+    const absl::Time deadline = absl::Now() + busy_poll;
+    io_uring_cqe* cqe;
+    while (io_uring_peek_cqe(&ring_, &cqe) != 0) {
+      if (absl::Now() >= deadline) break;
+      sched_yield();  // Lets other threads of this CPU run, and the kernel post completions.
+    }
+    if (io_uring_cq_ready(&ring_) > 0) return;
+  }
   const int result = io_uring_submit_and_wait(&ring_, 1);
   IPN_CHECK(result >= 0 || result == -EINTR || result == -EAGAIN || result == -EBUSY)
       << "io_uring_submit_and_wait: " << strerror(-result);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "tap/completion_tag.h"
 
 namespace ipnfs {
@@ -37,8 +38,10 @@ class Ring {
     io_uring_sqe_set_data64(sqe, Encode(tag));
   }
 
-  // Submits what is queued and waits until at least one completion is there (or a signal came).
-  void SubmitAndWait();
+  // Submits what is queued and waits until at least one completion is there (or a signal came);
+  // with a `busy_poll` above zero, spins that long for one (yielding the CPU to other runnable
+  // threads) before it sleeps in the kernel.
+  void SubmitAndWait(absl::Duration busy_poll = absl::ZeroDuration());
 
   // Hands every completion there now to handle(tag, result), oldest first, and consumes them.
   template <typename Handle>

@@ -130,7 +130,7 @@ void UringLoop::Run(std::promise<absl::Status>& started) {
   ArmWake();
   ArmTimer();
   while (!Idle()) {
-    ring_->SubmitAndWait();
+    ring_->SubmitAndWait(options_.busy_poll);
     ring_->ForEachCompletion([this](const CompletionTag& tag, int result) {
       switch (tag.op) {
         case Op::kWake:

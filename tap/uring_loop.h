@@ -37,6 +37,9 @@ struct UringLoopOptions {
   // How often the loop checks that every attached interface still exists (a fallback: a deleted
   // interface is normally noticed at once, by its failing read).
   absl::Duration check_interval = absl::Seconds(1);
+  // When above zero, the loop spins this long for the next completion before it sleeps
+  // (--busy_poll_us): lower latency for a CPU's worth of spinning.
+  absl::Duration busy_poll = absl::ZeroDuration();
 };
 
 class UringLoop {
