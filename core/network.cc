@@ -118,7 +118,6 @@ absl::StatusOr<std::unique_ptr<Port>> Network::Join(PortMode mode, PortOwner own
   auto port = std::unique_ptr<Port>(
       new Port(shared_from_this(), id, mode, std::move(owner), config_.qlen, now, false));
   ports_.emplace(id, port.get());
-  if (Receives(mode)) plain_receivers_.fetch_add(1, std::memory_order_relaxed);
   policy_->Join(id, mode);
   // A policy that chooses by room may send a waiting packet to the newcomer.
   if (config_.flow == Flow::kBlock && Receives(mode)) ReleaseBlockedLocked(now, done);
@@ -131,16 +130,12 @@ absl::StatusOr<std::unique_ptr<Port>> Network::JoinMonitor(PortOwner owner, absl
   auto port = std::unique_ptr<Port>(new Port(shared_from_this(), id, PortMode::kReceive,
                                              std::move(owner), config_.qlen, now, true));
   monitors_.push_back(port.get());
-  plain_receivers_.fetch_add(1, std::memory_order_relaxed);
   return port;
 }
 
 void Network::Leave(Port& port) {
   Completions done;
   absl::MutexLock lock(&mu_);
-  if (Receives(port.mode()) && !port.accepts_offloads_) {
-    plain_receivers_.fetch_sub(1, std::memory_order_relaxed);
-  }
   if (port.monitor()) {
     std::erase(monitors_, &port);
     return;
@@ -254,15 +249,6 @@ absl::Status Network::Send(Port& from, PacketRef packet, absl::Time now,
     }
     frame_size = *largest;
   }
-  // Cutting a 64 KiB GSO packet into frames takes some 45 allocations and copies: done here, not
-  // under the lock that every port of the network needs.
-  std::vector<PacketRef> resolved;
-  if (!offload.plain() && plain_receivers_.load(std::memory_order_relaxed) > 0) {
-    // Checked above: it cannot fail.
-    ResolveOffload(bytes, offload, [&](absl::Span<const uint8_t> frame) {
-      resolved.push_back(Packet::Create(frame, packet->sent()));
-    }).IgnoreError();
-  }
   absl::MutexLock lock(&mu_);
   if (frame_size > config_.mtu) {
     ++stats_.drops_too_big;
@@ -283,20 +269,20 @@ absl::Status Network::Send(Port& from, PacketRef packet, absl::Time now,
     blocked_.push_back(BlockedSend{&from, packet, destinations_, std::move(waiter), no_room});
     return absl::OkStatus();
   }
-  DeliverAllLocked(from, packet, destinations_, std::move(resolved), now, done);
+  DeliverAllLocked(from, packet, destinations_, now, done);
   if (waiter) done.Complete(std::move(waiter));
   return absl::OkStatus();
 }
 
 void Network::DeliverAllLocked(Port& from, const PacketRef& packet,
-                               const std::vector<PortId>& destinations,
-                               std::vector<PacketRef> resolved, absl::Time now,
+                               const std::vector<PortId>& destinations, absl::Time now,
                                Completions& done) {
   ++stats_.packets_sent;
   stats_.bytes_sent += packet->size();
   ++from.counters_.packets_out;
   from.counters_.bytes_out += packet->size();
   last_send_ = std::max(last_send_, now);
+  std::vector<PacketRef> resolved;
   for (PortId id : destinations) {
     auto it = ports_.find(id);
     if (it == ports_.end()) continue;  // Left while the packet waited.
@@ -362,7 +348,7 @@ void Network::ReleaseBlockedLocked(absl::Time now, Completions& done) {
     }
     --from.blocked_sends_;
     if (routed.ok()) {
-      DeliverAllLocked(from, it->packet, it->destinations, {}, now, done);
+      DeliverAllLocked(from, it->packet, it->destinations, now, done);
       done.Complete(std::move(it->waiter));
     } else {
       done.Fail(std::move(it->waiter), StatusToErrno(routed));

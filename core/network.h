@@ -7,7 +7,6 @@
 #ifndef IPNFS_CORE_NETWORK_H_
 #define IPNFS_CORE_NETWORK_H_
 
-#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -120,12 +119,11 @@ class Network : public std::enable_shared_from_this<Network> {
   bool WritableLocked(const Port& port, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Wakes the pollers of senders that may write now (flow control "block" only).
   void NotifyWritersLocked(absl::Time now, Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // `resolved`: the ordinary frames a packet with offloads stands for, if already cut (else empty).
   void DeliverAllLocked(Port& from, const PacketRef& packet,
-                        const std::vector<PortId>& destinations, std::vector<PacketRef> resolved,
-                        absl::Time now, Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                        const std::vector<PortId>& destinations, absl::Time now,
+                        Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Delivers `packet` to `port` as it is, or, when it carries an offload `port` does not take, the
-  // ordinary frames it stands for (`resolved`, cut on first use if empty).
+  // ordinary frames it stands for (`resolved`, filled on first use).
   void DeliverResolvedLocked(Port& port, const PacketRef& packet, std::vector<PacketRef>& resolved,
                              Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues `packet` for `port` or hands it to a parked read.
@@ -146,9 +144,6 @@ class Network : public std::enable_shared_from_this<Network> {
   NetworkConfig config_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<PortId, Port*> ports_ ABSL_GUARDED_BY(mu_);
   std::vector<Port*> monitors_ ABSL_GUARDED_BY(mu_);
-  // Receiving ports and monitors that take no offloads: while there are any, Send() cuts packets
-  // with offloads into frames before it takes the lock. Written under mu_, read without it.
-  std::atomic<size_t> plain_receivers_{0};
   PortId next_port_id_ ABSL_GUARDED_BY(mu_) = 1;
   NetworkStats stats_ ABSL_GUARDED_BY(mu_);
   absl::Time last_send_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

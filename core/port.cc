@@ -46,13 +46,6 @@ absl::Status Port::SendPacket(PacketRef packet, absl::Time now) {
 
 void Port::SetAcceptsOffloads(bool accepts) {
   absl::MutexLock lock(&network_->mu_);
-  if (Receives(mode_) && accepts != accepts_offloads_) {
-    if (accepts) {
-      network_->plain_receivers_.fetch_sub(1, std::memory_order_relaxed);
-    } else {
-      network_->plain_receivers_.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
   accepts_offloads_ = accepts;
 }
 
