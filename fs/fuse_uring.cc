@@ -30,6 +30,7 @@
 #include "core/errno_status.h"
 #include "core/log.h"
 #include "fs/fuse_uring_abi.h"
+#include "tap/ring.h"
 
 namespace ipnfs {
 namespace {
@@ -212,14 +213,7 @@ void FuseUringQueue::WaitForCompletions() {
   const absl::Duration busy_poll = owner_.options_.busy_poll;
   if (busy_poll > absl::ZeroDuration()) {
     io_uring_submit(&ring_);
-    const absl::Time deadline = absl::Now() + busy_poll;
-    io_uring_cqe* cqe;
-    while (io_uring_peek_cqe(&ring_, &cqe) != 0) {
-      if (absl::Now() >= deadline) break;
-      // Let a client on this CPU run (its request then arrives without waking anyone).
-      sched_yield();
-    }
-    if (io_uring_cq_ready(&ring_) > 0) return;
+    if (SpinForCompletion(ring_, busy_poll)) return;
   }
   const int result = io_uring_submit_and_wait(&ring_, 1);
   if (result < 0 && result != -EINTR && result != -EAGAIN && result != -EBUSY) {

@@ -51,19 +51,23 @@ io_uring_sqe* Ring::GetSqe() {
   return sqe;
 }
 
+bool SpinForCompletion(io_uring& ring, absl::Duration busy_poll) {
+  const absl::Time deadline = absl::Now() + busy_poll;
+  io_uring_cqe* cqe;
+  while (io_uring_peek_cqe(&ring, &cqe) != 0) {
+    if (absl::Now() >= deadline) return false;
+    sched_yield();
+  }
+  return true;
+}
+
 void Ring::SubmitAndWait(absl::Duration busy_poll) {
   CheckOwner();
   if (busy_poll > absl::ZeroDuration()) {
     const int submitted = io_uring_submit(&ring_);
     IPN_CHECK(submitted >= 0 || submitted == -EINTR || submitted == -EAGAIN || submitted == -EBUSY)
         << "io_uring_submit: " << strerror(-submitted);
-    const absl::Time deadline = absl::Now() + busy_poll;
-    io_uring_cqe* cqe;
-    while (io_uring_peek_cqe(&ring_, &cqe) != 0) {
-      if (absl::Now() >= deadline) break;
-      sched_yield();  // Lets other threads of this CPU run, and the kernel post completions.
-    }
-    if (io_uring_cq_ready(&ring_) > 0) return;
+    if (SpinForCompletion(ring_, busy_poll)) return;
   }
   const int result = io_uring_submit_and_wait(&ring_, 1);
   IPN_CHECK(result >= 0 || result == -EINTR || result == -EAGAIN || result == -EBUSY)

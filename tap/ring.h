@@ -19,6 +19,12 @@
 
 namespace ipnfs {
 
+// Busy polling: peeks at `ring`'s completion queue for up to `busy_poll`, calling sched_yield
+// between peeks (another thread of this CPU may run: a client whose request then arrives without
+// waking anyone; and the kernel posts completions waiting as task work). True when a completion is
+// there. The caller submits first.
+bool SpinForCompletion(io_uring& ring, absl::Duration busy_poll);
+
 class Ring {
  public:
   // A ring with `entries` submission entries, owned by the calling thread. ENOSYS or EPERM when
