@@ -78,7 +78,8 @@ def cmd_send(netfile, payload, count="1", interval="0.1"):
         os.close(fd)
 
 
-def cmd_expect(netfile, payload, seconds):
+def packets_until(netfile, seconds):
+    """Joins NETFILE (prints "joined") and yields the packets it receives for SECONDS."""
     deadline = time.monotonic() + float(seconds)
     fd = os.open(netfile, os.O_RDONLY | os.O_NONBLOCK)
     print("joined", flush=True)
@@ -88,9 +89,13 @@ def cmd_expect(netfile, payload, seconds):
         if not poller.poll(left * 1000):
             continue
         try:
-            packet = os.read(fd, 65536)
+            yield os.read(fd, 65536)
         except BlockingIOError:
             continue
+
+
+def cmd_expect(netfile, payload, seconds):
+    for packet in packets_until(netfile, seconds):
         if payload.encode() in packet:
             print(len(packet), flush=True)
             return
@@ -182,20 +187,10 @@ class BurstChecker:
 
 
 def cmd_expect_burst(netfile, tag, count, seconds):
-    deadline = time.monotonic() + float(seconds)
     checker = BurstChecker(tag, count)
-    fd = os.open(netfile, os.O_RDONLY | os.O_NONBLOCK)
-    print("joined", flush=True)
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    while (left := deadline - time.monotonic()) > 0:
-        if not poller.poll(left * 1000):
-            continue
-        try:
-            if checker.add(os.read(fd, 65536)):
-                break
-        except BlockingIOError:
-            continue
+    for packet in packets_until(netfile, seconds):
+        if checker.add(packet):
+            break
     checker.finish(netfile)
 
 
