@@ -14,57 +14,62 @@
 namespace ipnfs {
 namespace {
 
-// Arms a timeout request that completes after `after`, tagged as a timer.
-void ArmTimeout(Ring& ring, __kernel_timespec* spec, absl::Duration after) {
-  spec->tv_sec = 0;
-  spec->tv_nsec = absl::ToInt64Nanoseconds(after);
-  io_uring_sqe* sqe = ring.GetSqe();
-  io_uring_prep_timeout(sqe, spec, 0, 0);
-  Ring::Tag(sqe, CompletionTag{.op = Op::kTimer});
-}
+// A ring; each test arms one timeout request (tagged as a timer), submits it and waits.
+class RingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<Ring>> created = Ring::Create(8);
+    ASSERT_TRUE(created.ok()) << created.status();
+    ring_ = *std::move(created);
+  }
 
-int CountCompletions(Ring& ring) {
-  int count = 0;
-  ring.ForEachCompletion([&count](const CompletionTag&, int) { ++count; });
-  return count;
-}
+  void ArmTimeout(absl::Duration after) {
+    spec_.tv_sec = 0;
+    spec_.tv_nsec = absl::ToInt64Nanoseconds(after);
+    io_uring_sqe* sqe = ring_->GetSqe();
+    io_uring_prep_timeout(sqe, &spec_, 0, 0);
+    Ring::Tag(sqe, CompletionTag{.op = Op::kTimer});
+  }
 
-TEST(Ring, SleepingWaitReturnsWithTheCompletion) {
-  absl::StatusOr<std::unique_ptr<Ring>> ring = Ring::Create(8);
-  ASSERT_TRUE(ring.ok()) << ring.status();
-  __kernel_timespec spec;
-  ArmTimeout(**ring, &spec, absl::Milliseconds(5));
+  // Submits and waits (busy polling for `busy_poll` first); returns how long that took.
+  absl::Duration SubmitAndWait(absl::Duration busy_poll) {
+    const absl::Time start = absl::Now();
+    ring_->SubmitAndWait(busy_poll);
+    return absl::Now() - start;
+  }
 
-  (*ring)->SubmitAndWait();
+  int CountCompletions() {
+    int count = 0;
+    ring_->ForEachCompletion([&count](const CompletionTag&, int) { ++count; });
+    return count;
+  }
 
-  EXPECT_EQ(CountCompletions(**ring), 1);
+ private:
+  std::unique_ptr<Ring> ring_;
+  __kernel_timespec spec_{};
+};
+
+TEST_F(RingTest, SleepingWaitReturnsWithTheCompletion) {
+  ArmTimeout(absl::Milliseconds(5));
+
+  SubmitAndWait(absl::ZeroDuration());
+
+  EXPECT_EQ(CountCompletions(), 1);
 }
 
 // The spin ends as soon as a completion is in, not when its time is up.
-TEST(Ring, BusyPollingWaitSeesACompletionWhileItSpins) {
-  absl::StatusOr<std::unique_ptr<Ring>> ring = Ring::Create(8);
-  ASSERT_TRUE(ring.ok()) << ring.status();
-  __kernel_timespec spec;
-  ArmTimeout(**ring, &spec, absl::Milliseconds(5));
+TEST_F(RingTest, BusyPollingWaitSeesACompletionWhileItSpins) {
+  ArmTimeout(absl::Milliseconds(5));
 
-  const absl::Time start = absl::Now();
-  (*ring)->SubmitAndWait(/*busy_poll=*/absl::Seconds(1));
-
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
-  EXPECT_EQ(CountCompletions(**ring), 1);
+  EXPECT_LT(SubmitAndWait(/*busy_poll=*/absl::Seconds(1)), absl::Milliseconds(500));
+  EXPECT_EQ(CountCompletions(), 1);
 }
 
-TEST(Ring, BusyPollingWaitSleepsWhenNothingCameWhileItSpun) {
-  absl::StatusOr<std::unique_ptr<Ring>> ring = Ring::Create(8);
-  ASSERT_TRUE(ring.ok()) << ring.status();
-  __kernel_timespec spec;
-  ArmTimeout(**ring, &spec, absl::Milliseconds(50));
+TEST_F(RingTest, BusyPollingWaitSleepsWhenNothingCameWhileItSpun) {
+  ArmTimeout(absl::Milliseconds(50));
 
-  const absl::Time start = absl::Now();
-  (*ring)->SubmitAndWait(/*busy_poll=*/absl::Microseconds(100));
-
-  EXPECT_GE(absl::Now() - start, absl::Milliseconds(45));
-  EXPECT_EQ(CountCompletions(**ring), 1);
+  EXPECT_GE(SubmitAndWait(/*busy_poll=*/absl::Microseconds(100)), absl::Milliseconds(45));
+  EXPECT_EQ(CountCompletions(), 1);
 }
 
 }  // namespace
