@@ -16,7 +16,8 @@
 #include <cstring>
 #include <vector>
 
-#include "fs/ipnfs_ioctl.h"
+#include "ipnfs/framing.h"
+#include "ipnfs/ipnfs_ioctl.h"
 
 extern "C" {
 #include <libvdeplug.h>
@@ -67,15 +68,16 @@ class FramedEndpoint final : public FdEndpoint {
   FramedEndpoint(int fd, size_t buffer_size) : FdEndpoint(fd, buffer_size) {}
 
   int Send(Frame frame, int copies) override {
-    const size_t framed = 2 + frame.size();
+    const size_t framed = IPNFS_FRAME_HEADER_BYTES + frame.size();
     if (batch_.size() != framed * copies ||
-        std::memcmp(batch_.data() + 2, frame.data(), frame.size()) != 0) {
+        std::memcmp(batch_.data() + IPNFS_FRAME_HEADER_BYTES, frame.data(), frame.size()) != 0) {
       batch_.resize(framed * copies);
       for (int i = 0; i < copies; ++i) {
-        uint8_t* out = batch_.data() + i * framed;
-        out[0] = static_cast<uint8_t>(frame.size() >> 8);
-        out[1] = static_cast<uint8_t>(frame.size());
-        std::memcpy(out + 2, frame.data(), frame.size());
+        if (ipnfs_frame_append(batch_.data() + i * framed, framed, frame.data(), frame.size()) !=
+            IPNFS_FRAME_COMPLETE) {
+          batch_.clear();
+          return -EMSGSIZE;  // Over 65535 bytes: blast's frames (at most 1514) never are.
+        }
       }
     }
     const ssize_t n = write(fd_, batch_.data(), batch_.size());
@@ -88,11 +90,12 @@ class FramedEndpoint final : public FdEndpoint {
     if (n < 0) return -errno;
     int frames = 0;
     size_t offset = 0;
-    while (offset + 2 <= static_cast<size_t>(n)) {
-      const size_t length = size_t{buffer_[offset]} << 8 | buffer_[offset + 1];
-      if (offset + 2 + length > static_cast<size_t>(n)) break;  // Malformed: ignore the rest.
-      on_frame(Frame(buffer_.data() + offset + 2, length));
-      offset += 2 + length;
+    ipnfs_frame frame{};
+    // Stops at the end, or at a truncated (malformed) frame: the rest is ignored.
+    while (ipnfs_frame_parse(buffer_.data() + offset, static_cast<size_t>(n) - offset, &frame) ==
+           IPNFS_FRAME_COMPLETE) {
+      on_frame(Frame(frame.packet, frame.packet_bytes));
+      offset += frame.frame_bytes;
       ++frames;
     }
     return frames;
@@ -195,7 +198,7 @@ std::unique_ptr<Endpoint> OpenEndpoint(const std::string& spec, const EndpointOp
   if (kind == "file") return std::make_unique<FdEndpoint>(OpenIpnfsFile(arg, false), kFrameBuffer);
   if (kind == "framed") {
     // Room for a whole sender batch, rounded up to pages (FUSE moves reads in pages).
-    const size_t batch_bytes = options.batch * (2 + options.frame_size);
+    const size_t batch_bytes = options.batch * (IPNFS_FRAME_HEADER_BYTES + options.frame_size);
     const size_t page = 4096;
     return std::make_unique<FramedEndpoint>(OpenIpnfsFile(arg, true),
                                             (batch_bytes + page - 1) / page * page);

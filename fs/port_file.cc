@@ -12,8 +12,9 @@
 #include "core/errno_status.h"
 #include "core/log.h"
 #include "core/network.h"
-#include "fs/ipnfs_ioctl.h"
 #include "fs/tun_ioctl.h"
+#include "ipnfs/framing.h"
+#include "ipnfs/ipnfs_ioctl.h"
 
 namespace ipnfs {
 namespace {
@@ -87,8 +88,7 @@ class FramedReadWaiter final : public ReadWaiter {
       const size_t length =
           std::min({packet.size(), kMaxFrame,
                     room > kFrameHeaderBytes ? room - kFrameHeaderBytes : size_t{0}});
-      headers[2 * i] = static_cast<uint8_t>(length >> 8);
-      headers[2 * i + 1] = static_cast<uint8_t>(length);
+      ipnfs_frame_encode_header(length, &headers[2 * i]);  // Cut to kMaxFrame: always encodes.
       iov[2 * i] = {.iov_base = &headers[2 * i], .iov_len = kFrameHeaderBytes};
       iov[2 * i + 1] = {.iov_base = const_cast<uint8_t*>(packet.bytes().data()), .iov_len = length};
       room -= std::min(room, kFrameHeaderBytes + length);
@@ -181,11 +181,13 @@ void PortFile::Write(fuse_req_t req, const char* data, size_t size, bool nonbloc
 void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, bool nonblocking,
                            ParkedRequests& parked) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(data);
-  // Check every frame first: a malformed buffer sends nothing.
+  // Check every frame first: a malformed buffer (one that does not end with a whole frame) sends
+  // nothing. Empty frames are well formed: sending them sends nothing.
+  ipnfs_frame frame{};
   size_t offset = 0;
-  while (offset < size) {
-    if (size - offset < ReadWaiter::kFrameHeaderBytes) break;
-    offset += ReadWaiter::kFrameHeaderBytes + (size_t{bytes[offset]} << 8 | bytes[offset + 1]);
+  while (offset < size &&
+         ipnfs_frame_parse(bytes + offset, size - offset, &frame) == IPNFS_FRAME_COMPLETE) {
+    offset += frame.frame_bytes;
   }
   if (offset != size) {
     fuse_reply_err(req, EINVAL);
@@ -194,8 +196,8 @@ void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, bool n
   const absl::Time now = absl::Now();
   size_t sent = 0;
   while (sent < size) {
-    const size_t length = size_t{bytes[sent]} << 8 | bytes[sent + 1];
-    const absl::Span<const uint8_t> packet(bytes + sent + 2, length);
+    ipnfs_frame_parse(bytes + sent, size - sent, &frame);  // Checked above: complete.
+    const absl::Span<const uint8_t> packet(frame.packet, frame.packet_bytes);
     absl::Status status = port_->Send(packet, now);
     if (!status.ok()) {
       if (sent > 0) break;  // Report the frames that went.
@@ -206,10 +208,11 @@ void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, bool n
       // A blocking write never fails with EAGAIN: the first frame waits for room, and the reply
       // reports it alone (a short write).
       Register(req, parked);
-      port_->Send(packet, now, std::make_unique<FuseSendWaiter>(req, 2 + length, &parked), false);
+      port_->Send(packet, now, std::make_unique<FuseSendWaiter>(req, frame.frame_bytes, &parked),
+                  false);
       return;
     }
-    sent += 2 + length;
+    sent += frame.frame_bytes;
   }
   fuse_reply_write(req, sent);
 }

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "fs/ipnfs_ioctl.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ipnfs/ipnfs_ioctl.h"
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"
 

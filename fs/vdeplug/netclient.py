@@ -45,7 +45,7 @@ ETH_BROADCAST = b"\xff" * 6
 SOURCE_MAC = bytes.fromhex("020000aa0001")  # Locally administered.
 ETHERTYPE_EXPERIMENTAL = b"\x88\xb5"  # IEEE 802 local experimental ethertype.
 TUNSETIFF = 0x400454CA  # _IOW('T', 202, int)
-IPNFS_IOC_FRAMED = 0x40046901  # _IOW('i', 0x01, int), fs/ipnfs_ioctl.h
+IPNFS_IOC_FRAMED = 0x40046901  # _IOW('i', 0x01, int), include/ipnfs/ipnfs_ioctl.h
 
 
 def fail(message):

@@ -2,11 +2,11 @@
 //
 // libvdeplug dlopen()s this file for URLs that start with "ipn://" and calls it through the one
 // exported symbol, `vdeplug_ops`. A connection is one network file opened O_RDWR and switched to
-// framed I/O (IPNFS_IOC_FRAMED, fs/ipnfs_ioctl.h): one read(2) takes every queued packet that fits
-// in the connection's buffer (at least one), vde_recv() hands them out one per call, and vde_send()
-// writes one packet as one frame (no coalescing: a lone packet never waits). There is no control
-// fd. The file stays blocking: a caller that polls first never waits in recv, one that does not
-// waits for the next packet, and with user.ipn.flow=block a send waits like any writer (in the
+// framed I/O (IPNFS_IOC_FRAMED, ipnfs/ipnfs_ioctl.h): one read(2) takes every queued packet that
+// fits in the connection's buffer (at least one), vde_recv() hands them out one per call, and
+// vde_send() writes one packet as one frame (no coalescing: a lone packet never waits). There is no
+// control fd. The file stays blocking: a caller that polls first never waits in recv, one that does
+// not waits for the next packet, and with user.ipn.flow=block a send waits like any writer (in the
 // daemon; if the caller made the file O_NONBLOCK, the write fails with EAGAIN and send polls for
 // POLLOUT and writes again).
 //
@@ -46,9 +46,9 @@
 #include <fcntl.h>
 #include <libvdeplug.h>
 #include <libvdeplug_mod.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -59,14 +59,15 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "fs/ipnfs_ioctl.h"
+#include "ipnfs/framing.h"
+#include "ipnfs/ipnfs_ioctl.h"
 
 #define IPN_EXPORT __attribute__((visibility("default")))
 
 // Every ipnfs network answers this attribute; nothing else does.
 static const char kNetworkAttribute[] = "user.ipn.policy";
 static const mode_t kDefaultCreateMode = 0600;
-// A frame: 2 bytes of big-endian length, then the packet (fs/ipnfs_ioctl.h).
+// A frame: 2 bytes of big-endian length, then the packet (ipnfs/framing.h).
 enum { kFrameHeader = IPNFS_FRAME_HEADER_BYTES, kMaxFramedPacket = IPNFS_MAX_FRAMED_PACKET };
 // One framed read: room for the largest frame, so the first packet is never cut.
 static const size_t kBufferSize = kFrameHeader + kMaxFramedPacket;
@@ -83,7 +84,7 @@ struct ipn_conn {
   int data_fd;   // The epoll set returned by vde_datafd.
   int ready_fd;  // An eventfd, always readable: in the set while packets are buffered.
   int fd_flags;  // The file's status flags (F_GETFL), restored after a read without waiting.
-  unsigned char* buffer;  // kBufferSize bytes: frames from one read, [next, end) not yet handed out.
+  unsigned char* buffer;  // kBufferSize bytes: one read's frames; [next, end) not handed out.
   size_t next;
   size_t end;
 };
@@ -165,7 +166,6 @@ static int ipn_check_network(int fd) {
   }
   return 0;
 }
-
 
 // Adds `fd` to the connection's epoll set (level-triggered POLLIN). Returns 0, or -1 with errno.
 static int ipn_watch(struct ipn_conn* conn, int fd) {
@@ -261,16 +261,15 @@ static void ipn_signal(struct ipn_conn* conn) {
 // Copies the next buffered packet into `buf` (at most `len` bytes; the rest of a longer packet is
 // lost). Returns the bytes copied, or -1 with errno EIO if the buffer is not well framed.
 static ssize_t ipn_take(struct ipn_conn* conn, void* buf, size_t len) {
-  const unsigned char* frame = conn->buffer + conn->next;
-  const size_t left = conn->end - conn->next;
-  const size_t size = left < kFrameHeader ? 0 : (size_t)frame[0] << 8 | frame[1];
-  if (left < kFrameHeader || size > left - kFrameHeader) {
+  struct ipnfs_frame frame;
+  if (ipnfs_frame_parse(conn->buffer + conn->next, conn->end - conn->next, &frame) !=
+      IPNFS_FRAME_COMPLETE) {
     conn->next = conn->end;  // Never happens with ipnfs; drop the batch rather than misparse it.
     return errno = EIO, -1;
   }
-  conn->next += kFrameHeader + size;
-  const size_t copied = size < len ? size : len;
-  memcpy(buf, frame + kFrameHeader, copied);
+  conn->next += frame.frame_bytes;
+  const size_t copied = frame.packet_bytes < len ? frame.packet_bytes : len;
+  memcpy(buf, frame.packet, copied);
   return (ssize_t)copied;
 }
 
@@ -304,9 +303,11 @@ static ssize_t ipn_recv_framed(struct ipn_conn* conn, void* buf, size_t len) {
 
 // Sends one packet as one frame, without copying it. Returns `len`, or -1 with errno.
 static ssize_t ipn_send_framed(struct ipn_conn* conn, const void* buf, size_t len) {
-  if (len > kMaxFramedPacket) return errno = EMSGSIZE, -1;
+  uint8_t header[kFrameHeader];
+  if (ipnfs_frame_encode_header(len, header) != IPNFS_FRAME_COMPLETE) {
+    return errno = EMSGSIZE, -1;  // Over kMaxFramedPacket.
+  }
   if (len == 0) return 0;  // As write(2) of 0 bytes on a network file: nothing is sent.
-  unsigned char header[kFrameHeader] = {(unsigned char)(len >> 8), (unsigned char)len};
   const struct iovec iov[2] = {{.iov_base = header, .iov_len = kFrameHeader},
                                {.iov_base = (void*)buf, .iov_len = len}};
   ssize_t n;

@@ -20,9 +20,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "fs/ipnfs_ioctl.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ipnfs/ipnfs_ioctl.h"
 #include "tests/features/feature_support.h"
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"

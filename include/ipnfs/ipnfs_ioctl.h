@@ -9,17 +9,13 @@
  * write waits until that frame goes and returns its bytes alone (a short write); with O_NONBLOCK
  * it fails with EAGAIN. Packets over 65535 bytes cannot be framed: they are cut to 65535 and
  * counted as truncated. The virtio-net header setting (TUNSETVNETHDRSZ) does not apply to
- * framed I/O.
+ * framed I/O. The frame format and its codec: ipnfs/framing.h.
  */
-#ifndef IPNFS_FS_IPNFS_IOCTL_H_
-#define IPNFS_FS_IPNFS_IOCTL_H_
+#ifndef IPNFS_INCLUDE_IPNFS_IPNFS_IOCTL_H_
+#define IPNFS_INCLUDE_IPNFS_IPNFS_IOCTL_H_
 
 #include <sys/ioctl.h>
 
 #define IPNFS_IOC_FRAMED _IOW('i', 0x01, int)
 
-/* The framing: a 2-byte big-endian length, then at most IPNFS_MAX_FRAMED_PACKET bytes. */
-#define IPNFS_FRAME_HEADER_BYTES 2
-#define IPNFS_MAX_FRAMED_PACKET 65535
-
-#endif /* IPNFS_FS_IPNFS_IOCTL_H_ */
+#endif /* IPNFS_INCLUDE_IPNFS_IPNFS_IOCTL_H_ */
