@@ -29,13 +29,13 @@ repo="$PWD"
 if [[ -z "${IPNFS_BIN:-}" || -z "${IPNFS_VDEPLUG_DIR:-}" ]]; then
   # No bazel-* links: the workspace's keep pointing at the everyday build.
   bazel build -c opt --experimental_convenience_symlinks=ignore //fs:ipnfs \
-    //fs/vdeplug:libvdeplug_ipn.so >&2 || exit 1
+    //clients/vdeplug:libvdeplug_ipn.so >&2 || exit 1
   bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
-  export IPNFS_BIN="$bin/fs/ipnfs" IPNFS_VDEPLUG_DIR="$bin/fs/vdeplug"
+  export IPNFS_BIN="$bin/fs/ipnfs" IPNFS_VDEPLUG_DIR="$bin/clients/vdeplug"
 fi
 export BENCH_MIB="${BENCH_MIB:-16}" BENCH_FETCHES="${BENCH_FETCHES:-5}"
-source "$repo/fs/vdeplug/testlib.sh"
-source "$repo/fs/vdeplug/qemulib.sh"
+source "$repo/clients/vdeplug/testlib.sh"
+source "$repo/clients/vdeplug/qemulib.sh"
 
 # The HTTP server: /bench.ipxe (the script), /blob (BENCH_MIB MiB, random), /done. Logs
 # "MONOTONIC_SECONDS PATH" for each request as it starts.

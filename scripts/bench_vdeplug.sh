@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
 bazel build -c opt --experimental_convenience_symlinks=ignore //fs:ipnfs //bench:blast \
-  //fs/vdeplug:libvdeplug_ipn.so >&2 || exit 1
+  //clients/vdeplug:libvdeplug_ipn.so >&2 || exit 1
 bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
 
 work="$(mktemp -d /tmp/ipnfs-bench-vdeplug.XXXXXX)"
@@ -27,7 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$mnt" "$work/vdeplug"
-cp "$bin/fs/vdeplug/libvdeplug_ipn.so" "$work/vdeplug/"
+cp "$bin/clients/vdeplug/libvdeplug_ipn.so" "$work/vdeplug/"
 export VDEPLUGIN_PATH="$work/vdeplug:/usr/lib/$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)/vdeplug"
 "$bin/fs/ipnfs" --state=none "$mnt" >"$work/ipnfs.log" 2>&1 &
 daemon=$!

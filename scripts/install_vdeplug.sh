@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds libvdeplug_ipn.so (//fs/vdeplug) and installs it where libvdeplug finds plugins,
+# Builds libvdeplug_ipn.so (//clients/vdeplug) and installs it where libvdeplug finds plugins,
 # /usr/lib/<multiarch>/vdeplug/, so that the VNL ipn://PATH works in vde_plug, dpipe and QEMU's
 # `-netdev vde,sock=ipn://PATH`. Idempotent: an identical installed copy is left as it is.
 # Installs libvdeplug-dev (to build) and vdeplug (vde_plug, dpipe) first when they are missing.
@@ -7,7 +7,7 @@
 #
 # Without installing, from a build tree (VDEPLUGIN_PATH replaces libvdeplug's search path, so keep
 # the system's plugins in it for vde://, tap://, ...):
-#   VDEPLUGIN_PATH=$PWD/bazel-bin/fs/vdeplug:/usr/lib/x86_64-linux-gnu/vdeplug vde_plug ipn:///ipn/net0
+#   VDEPLUGIN_PATH=$PWD/bazel-bin/clients/vdeplug:/usr/lib/x86_64-linux-gnu/vdeplug vde_plug ipn:///ipn/net0
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -56,8 +56,8 @@ if ((${#missing[@]} > 0)); then
 fi
 
 # No bazel-* links: the workspace's keep pointing at the everyday build.
-bazel build -c opt --experimental_convenience_symlinks=ignore //fs/vdeplug:libvdeplug_ipn.so
-src="$(bazel info -c opt bazel-bin 2>/dev/null)/fs/vdeplug/libvdeplug_ipn.so"
+bazel build -c opt --experimental_convenience_symlinks=ignore //clients/vdeplug:libvdeplug_ipn.so
+src="$(bazel info -c opt bazel-bin 2>/dev/null)/clients/vdeplug/libvdeplug_ipn.so"
 [[ -f "$src" ]] || { echo "install_vdeplug.sh: $src was not built" >&2; exit 1; }
 
 if [[ -f "$dest" ]] && cmp -s "$src" "$dest"; then

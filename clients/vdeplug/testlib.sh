@@ -8,7 +8,7 @@
 # $XML_OUTPUT_FILE (one <testcase> per case) and as "PASS/FAIL name" lines to stdout.
 #
 # Paths: under `bazel test`, the daemon and the plugin come from the runfiles; run by hand, set
-# IPNFS_BIN and IPNFS_VDEPLUG_DIR (defaults: bazel-bin/fs/ipnfs, bazel-bin/fs/vdeplug).
+# IPNFS_BIN and IPNFS_VDEPLUG_DIR (defaults: bazel-bin/fs/ipnfs, bazel-bin/clients/vdeplug).
 
 set -uo pipefail
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -16,10 +16,10 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 if [[ -n "${TEST_SRCDIR:-}" ]]; then
   _runfiles="$TEST_SRCDIR/ipnfs"
   : "${IPNFS_BIN:=$_runfiles/fs/ipnfs}"
-  : "${IPNFS_VDEPLUG_DIR:=$_runfiles/fs/vdeplug}"
+  : "${IPNFS_VDEPLUG_DIR:=$_runfiles/clients/vdeplug}"
 else
   : "${IPNFS_BIN:=bazel-bin/fs/ipnfs}"
-  : "${IPNFS_VDEPLUG_DIR:=bazel-bin/fs/vdeplug}"
+  : "${IPNFS_VDEPLUG_DIR:=bazel-bin/clients/vdeplug}"
 fi
 IPNFS_BIN="$(realpath "$IPNFS_BIN")"
 IPNFS_VDEPLUG_DIR="$(realpath "$IPNFS_VDEPLUG_DIR")"
