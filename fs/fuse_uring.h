@@ -1,10 +1,11 @@
 // FuseUring: serves FUSE requests that the kernel sends over io_uring (FUSE-over-io_uring,
 // fs/fuse_uring_abi.h) instead of read()/write() on /dev/fuse.
 //
-// One queue per possible CPU, as the kernel requires: each queue owns an io_uring and a thread
-// pinned to its CPU, so a request is served on the CPU of the process that made it. A blocked
-// read holds its ring entry until it is answered, so each queue keeps more entries waiting in the
-// kernel than there are parked requests in all queues: parked requests never starve new ones.
+// One queue per possible CPU, as the kernel requires: each queue is a handler on its own
+// uring::EventLoop, whose ring and thread are pinned to its CPU, so a request is served on the CPU
+// of the process that made it. A blocked read holds its ring entry until it is answered, so each
+// queue keeps more entries waiting in the kernel than there are parked requests in all queues:
+// parked requests never starve new ones.
 //
 // Threads: each queue's thread is the only one that touches its ring (submits and reaps).
 // Reply() may be called from any thread: on the queue's own thread the commit is queued
@@ -70,6 +71,13 @@ class FuseUring {
  private:
   friend class FuseUringQueue;
   FuseUring(const Options& options, Dispatch dispatch);
+
+  // Entries each queue keeps waiting in the kernel beyond the requests parked in all queues. The
+  // kernel hands a request to a waiting entry or queues it, and only a commit on that queue takes
+  // a queued request (registering an entry does not): were every entry held by a parked request,
+  // queued requests would wait, uninterruptible, until some other request on that CPU ended.
+  // Each parked request, once answered, may come back on any CPU: hence "parked in all queues".
+  static constexpr int64_t kSpare = 32;
 
   // Queue threads: remember which entry answers `unique`, until Reply() takes it.
   void Track(uint64_t unique, FuseUringEntry* entry);

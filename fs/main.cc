@@ -163,7 +163,7 @@ int Main(int argc, char** argv) {
 
   // Declared before the namespace so that it outlives it; destroying it deletes the taps.
   std::unique_ptr<TapBackend> taps;
-  UringLoopOptions tap_options;
+  LinkLoopOptions tap_options;
   tap_options.busy_poll = absl::Microseconds(busy_poll_us);
   if (absl::StatusOr<std::unique_ptr<TapBackend>> backend = TapBackend::Create(tap_options);
       backend.ok()) {

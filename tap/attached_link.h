@@ -19,8 +19,8 @@
 #include "tap/frame_slot.h"
 #include "tap/link.h"
 #include "tap/link_counters.h"
-#include "tap/wakeup.h"
 #include "tap/write_slot.h"
+#include "uring/doorbell.h"
 
 namespace ipnfs {
 

@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/errno_status.h"
-#include "tap/scoped_fd.h"
+#include "uring/scoped_fd.h"
 
 namespace ipnfs {
 namespace {

@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "tap/link.h"
-#include "tap/scoped_fd.h"
+#include "uring/scoped_fd.h"
 
 namespace ipnfs {
 

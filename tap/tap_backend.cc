@@ -39,16 +39,28 @@ absl::StatusOr<std::unique_ptr<Link>> OpenLink(InterfaceKind kind, const std::st
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TapBackend>> TapBackend::Create(UringLoopOptions options) {
+absl::StatusOr<std::unique_ptr<TapBackend>> TapBackend::Create(LinkLoopOptions options) {
   std::unique_ptr<TapBackend> backend(new TapBackend());
-  absl::StatusOr<std::unique_ptr<UringLoop>> loop = UringLoop::Create(
-      std::move(options), [backend = backend.get()](uint64_t id) { backend->Lose(id); });
+  EventLoopOptions loop_options;
+  loop_options.name = "ipnfs-taps";
+  loop_options.ring.entries = options.ring_entries;
+  loop_options.busy_poll = options.busy_poll;
+  absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Start(
+      std::move(loop_options), [](EventLoop&) { return absl::OkStatus(); });
   if (!loop.ok()) return loop.status();
   backend->loop_ = *std::move(loop);
+  absl::StatusOr<std::unique_ptr<LinkLoop>> links =
+      LinkLoop::Create(*backend->loop_, std::move(options),
+                       [backend = backend.get()](uint64_t id) { backend->Lose(id); });
+  if (!links.ok()) return links.status();
+  backend->links_ = *std::move(links);
   return backend;
 }
 
-TapBackend::~TapBackend() { loop_.reset(); }
+TapBackend::~TapBackend() {
+  if (loop_ != nullptr) loop_->Stop();  // Closes every link; then the handler may go.
+  links_.reset();
+}
 
 absl::Status TapBackend::Attach(InterfaceKind kind, const std::string& name,
                                 const std::shared_ptr<Network>& network) {
@@ -90,7 +102,7 @@ absl::Status TapBackend::Attach(InterfaceKind kind, const std::string& name,
     entries_[name] = Entry{.kind = kind, .network = network.get(), .id = id, .counters = counters};
   }
   absl::Status added =
-      loop_->Add(id, *std::move(link), *std::move(port), std::move(counters), capacity);
+      links_->Add(id, *std::move(link), *std::move(port), std::move(counters), capacity);
   if (!added.ok()) Forget(id);
   return added;
 }
@@ -107,7 +119,7 @@ absl::Status TapBackend::Detach(InterfaceKind kind, const std::string& name,
     }
     id = it->second.id;
   }
-  absl::Status removed = loop_->Remove(id);
+  absl::Status removed = links_->Remove(id);
   Forget(id);
   if (StatusToErrno(removed) == ENOENT) {
     return ErrnoError(ENOENT, absl::StrCat(KindName(kind), ":", name, " is gone already"));

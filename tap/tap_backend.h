@@ -2,7 +2,8 @@
 // creates (InterfaceKind::kTap) and existing interfaces it grabs with a packet socket (kGrab).
 //
 // Each attached interface is one port of its network, owned by "tap:NAME" or "grab:NAME". One
-// event-loop thread (UringLoop) moves every interface's frames with io_uring; the methods here
+// event-loop thread (an EventLoop with the LinkLoop handler) moves every interface's frames with
+// io_uring; the methods here
 // only open or close the interface and hand it over, so they never wait for frames. An interface
 // that disappears behind the backend's back (deleted, or a grabbed one moved away) is detached by
 // itself, with a log line. Interfaces are created in the network namespace of the thread that
@@ -24,14 +25,15 @@
 #include "core/interface_backend.h"
 #include "core/network.h"
 #include "tap/link_counters.h"
-#include "tap/uring_loop.h"
+#include "tap/link_loop.h"
+#include "uring/event_loop.h"
 
 namespace ipnfs {
 
 class TapBackend final : public InterfaceBackend {
  public:
   // Starts the event loop. Errors: io_uring unavailable (ENOSYS, EPERM), no eventfd.
-  static absl::StatusOr<std::unique_ptr<TapBackend>> Create(UringLoopOptions options = {});
+  static absl::StatusOr<std::unique_ptr<TapBackend>> Create(LinkLoopOptions options = {});
 
   TapBackend(const TapBackend&) = delete;
   TapBackend& operator=(const TapBackend&) = delete;
@@ -40,8 +42,9 @@ class TapBackend final : public InterfaceBackend {
 
   // See InterfaceBackend. Frames pass up to the network's MTU at attach time (at least 1518 bytes,
   // at most 65536); larger ones are dropped and counted. Taps also pass GSO packets of up to
-  // 64 KiB whatever the MTU, which applies to their segments (see Port::Send with an Offload). One interface name is attached once in
-  // the whole backend: EEXIST for a name attached to another network or as the other kind.
+  // 64 KiB whatever the MTU, which applies to their segments (see Port::Send with an Offload). One
+  // interface name is attached once in the whole backend: EEXIST for a name attached to another
+  // network or as the other kind.
   absl::Status Attach(InterfaceKind kind, const std::string& name,
                       const std::shared_ptr<Network>& network) override;
   absl::Status Detach(InterfaceKind kind, const std::string& name, const Network& network) override;
@@ -72,8 +75,10 @@ class TapBackend final : public InterfaceBackend {
   uint64_t next_id_ ABSL_GUARDED_BY(admin_mu_) = 1;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  // Last: destroyed first, while what its callbacks use is still there.
-  std::unique_ptr<UringLoop> loop_;
+  // Last: destroyed first, while what their callbacks use is still there. The destructor stops
+  // the event loop before the handler goes.
+  std::unique_ptr<LinkLoop> links_;
+  std::unique_ptr<EventLoop> loop_;
 };
 
 }  // namespace ipnfs

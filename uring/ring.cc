@@ -1,4 +1,4 @@
-#include "tap/ring.h"
+#include "uring/ring.h"
 
 #include <sched.h>
 
@@ -11,18 +11,31 @@
 #include "core/log.h"
 
 namespace ipnfs {
+namespace {
 
-absl::StatusOr<std::unique_ptr<Ring>> Ring::Create(unsigned entries) {
+// Results of io_uring_enter that only say "not now": a signal, a full completion queue, memory
+// for the moment.
+bool Transient(int result) { return result == -EINTR || result == -EAGAIN || result == -EBUSY; }
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Ring>> Ring::Create(const RingOptions& options) {
   std::unique_ptr<Ring> ring(new Ring());
   io_uring_params params{};
   // TASKRUN_FLAG: the ring's flags say when completions wait as task work, and a peek (busy
   // polling) then runs them.
   params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
                  IORING_SETUP_TASKRUN_FLAG;
-  int result = io_uring_queue_init_params(entries, &ring->ring_, &params);
-  if (result == -EINVAL) {  // A kernel older than 6.0 does not know every flag above.
+  const unsigned required = (options.sqe_size == SqeSize::kLarge ? IORING_SETUP_SQE128 : 0u) |
+                            (options.completion_entries > 0 ? IORING_SETUP_CQSIZE : 0u);
+  params.flags |= required;
+  params.cq_entries = options.completion_entries;
+  int result = io_uring_queue_init_params(options.entries, &ring->ring_, &params);
+  if (result == -EINVAL) {  // A kernel older than 6.0 does not know every optional flag above.
     params = io_uring_params{};
-    result = io_uring_queue_init_params(entries, &ring->ring_, &params);
+    params.flags = required;
+    params.cq_entries = options.completion_entries;
+    result = io_uring_queue_init_params(options.entries, &ring->ring_, &params);
   }
   if (result < 0) {
     return ErrnoError(-result, absl::StrCat("io_uring_queue_init: ", strerror(-result)));
@@ -43,18 +56,21 @@ io_uring_sqe* Ring::GetSqe() {
   CheckOwner();
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   while (sqe == nullptr) {
-    const int submitted = io_uring_submit(&ring_);
-    IPN_CHECK(submitted >= 0 || submitted == -EINTR || submitted == -EAGAIN)
-        << "io_uring_submit: " << strerror(-submitted);
+    Submit();
     sqe = io_uring_get_sqe(&ring_);
   }
   return sqe;
 }
 
-bool SpinForCompletion(io_uring& ring, absl::Duration busy_poll) {
+void Ring::Submit() {
+  const int submitted = io_uring_submit(&ring_);
+  IPN_CHECK(submitted >= 0 || Transient(submitted)) << "io_uring_submit: " << strerror(-submitted);
+}
+
+bool Ring::SpinForCompletion(absl::Duration busy_poll) {
   const absl::Time deadline = absl::Now() + busy_poll;
   io_uring_cqe* cqe;
-  while (io_uring_peek_cqe(&ring, &cqe) != 0) {
+  while (io_uring_peek_cqe(&ring_, &cqe) != 0) {
     if (absl::Now() >= deadline) return false;
     sched_yield();
   }
@@ -64,14 +80,11 @@ bool SpinForCompletion(io_uring& ring, absl::Duration busy_poll) {
 void Ring::SubmitAndWait(absl::Duration busy_poll) {
   CheckOwner();
   if (busy_poll > absl::ZeroDuration()) {
-    const int submitted = io_uring_submit(&ring_);
-    IPN_CHECK(submitted >= 0 || submitted == -EINTR || submitted == -EAGAIN || submitted == -EBUSY)
-        << "io_uring_submit: " << strerror(-submitted);
-    if (SpinForCompletion(ring_, busy_poll)) return;
+    Submit();
+    if (SpinForCompletion(busy_poll)) return;
   }
   const int result = io_uring_submit_and_wait(&ring_, 1);
-  IPN_CHECK(result >= 0 || result == -EINTR || result == -EAGAIN || result == -EBUSY)
-      << "io_uring_submit_and_wait: " << strerror(-result);
+  IPN_CHECK(result >= 0 || Transient(result)) << "io_uring_submit_and_wait: " << strerror(-result);
 }
 
 }  // namespace ipnfs

@@ -1,4 +1,4 @@
-#include "tap/wakeup.h"
+#include "uring/wakeup.h"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
