@@ -1,20 +1,17 @@
-// Namespace: extended attributes (settings, directory defaults, introspection) and ticks.
+#include "core/namespace_attributes.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <optional>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "absl/time/clock.h"
 #include "core/errno_status.h"
 #include "core/introspection.h"
-#include "core/namespace.h"
-#include "core/namespace_node.h"
+#include "core/namespace_networks.h"
+#include "core/namespace_permissions.h"
 #include "policies/policy_registry.h"
 
 namespace ipnfs {
@@ -32,13 +29,6 @@ bool IsReadOnlyName(absl::string_view name) {
   return name == kPoliciesName || name == "mactable";
 }
 
-// Interfaces attached to a network: comma-separated names, read-write.
-std::optional<InterfaceKind> InterfaceKindOf(absl::string_view name) {
-  if (name == "tap") return InterfaceKind::kTap;
-  if (name == "grab") return InterfaceKind::kGrab;
-  return std::nullopt;
-}
-
 std::string PoliciesText() {
   std::string text;
   for (const PolicyInfo& info : Policies()) {
@@ -47,267 +37,205 @@ std::string PoliciesText() {
   return text;
 }
 
-// Managing (changing settings) needs x; root may always.
-absl::Status CheckManage(const Attributes& attr, const OperationContext& context) {
-  if (context.who.IsRoot() || MayAccess(attr.mode, attr.uid, attr.gid, context.who, kMayExecute)) {
-    return absl::OkStatus();
-  }
-  return ErrnoError(EACCES, "managing a network needs x permission");
-}
-
-}  // namespace
-
-absl::StatusOr<std::string> Namespace::GetAttribute(ino_t ino, absl::string_view name) const {
-  absl::MutexLock lock(&mu_);
-  if (IsVirtual(ino)) return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
-  Node* node = Find(ino);
-  if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
-  absl::string_view setting = name;
-  if (!absl::ConsumePrefix(&setting, kAttributePrefix)) {
-    return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
-  }
-  if (node->network) {
-    if (IsSettingName(setting)) return FormatSetting(setting, node->network->config());
-    if (setting == "stats") return FormatStats(node->network->stats());
-    if (setting == "ports") return FormatPorts(node->network->ports());
-    if (auto kind = InterfaceKindOf(setting); kind && backend_ != nullptr) {
-      std::vector<std::string> names = backend_->Attached(*kind, *node->network);
-      if (!names.empty()) return absl::StrJoin(names, ",");
-    }
-    absl::StatusOr<std::string> text = node->network->ReadPolicyAttribute(setting, absl::Now());
-    if (text.ok()) return text;
-  } else if (node->is_directory()) {
-    if (ino == kRootIno && setting == kPoliciesName) return PoliciesText();
-    auto it = node->defaults.find(std::string(setting));
-    if (it != node->defaults.end()) return it->second;
-  }
+absl::Status NoAttribute(absl::string_view name) {
   return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
 }
 
-absl::StatusOr<std::vector<std::string>> Namespace::ListAttributes(ino_t ino) const {
-  absl::MutexLock lock(&mu_);
+std::string Prefixed(absl::string_view name) { return absl::StrCat(kAttributePrefix, name); }
+
+}  // namespace
+
+NamespaceAttributes::NamespaceAttributes(NamespaceTree& tree, NamespaceInterfaces& interfaces,
+                                         const NetworkConfig& defaults, const SettingLimits& limits)
+    : tree_(tree), interfaces_(interfaces), defaults_(defaults), limits_(limits) {}
+
+absl::StatusOr<std::string> NamespaceAttributes::Get(ino_t ino, absl::string_view name,
+                                                     absl::Time now) const {
+  if (IsVirtual(ino)) return NoAttribute(name);
+  absl::StatusOr<NamespaceNode*> node = tree_.FindNode(ino);
+  if (!node.ok()) return node.status();
+  absl::string_view setting = name;
+  if (!absl::ConsumePrefix(&setting, kAttributePrefix)) return NoAttribute(name);
+  if ((*node)->network) {
+    absl::StatusOr<std::string> value = GetOfNetwork(**node, setting, now);
+    if (value.ok()) return value;
+  } else if ((*node)->is_directory()) {
+    if (ino == kRootIno && setting == kPoliciesName) return PoliciesText();
+    auto it = (*node)->defaults.find(std::string(setting));
+    if (it != (*node)->defaults.end()) return it->second;
+  }
+  return NoAttribute(name);
+}
+
+absl::StatusOr<std::string> NamespaceAttributes::GetOfNetwork(const NamespaceNode& node,
+                                                              absl::string_view setting,
+                                                              absl::Time now) const {
+  const Network& network = *node.network;
+  if (IsSettingName(setting)) return FormatSetting(setting, network.config());
+  if (setting == "stats") return FormatStats(network.stats());
+  if (setting == "ports") return FormatPorts(network.ports());
+  if (std::optional<InterfaceKind> kind = NamespaceInterfaces::KindOf(setting)) {
+    std::vector<std::string> names = interfaces_.Attached(*kind, network);
+    if (!names.empty()) return absl::StrJoin(names, ",");
+  }
+  return network.ReadPolicyAttribute(setting, now);
+}
+
+absl::StatusOr<std::vector<std::string>> NamespaceAttributes::List(ino_t ino) const {
   if (IsVirtual(ino)) return std::vector<std::string>();
-  Node* node = Find(ino);
-  if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
+  absl::StatusOr<NamespaceNode*> node = tree_.FindNode(ino);
+  if (!node.ok()) return node.status();
   std::vector<std::string> names;
-  if (node->network) {
-    for (absl::string_view setting : SettingNames()) {
-      names.push_back(absl::StrCat(kAttributePrefix, setting));
-    }
-    for (absl::string_view read_only : kReadOnly) {
-      names.push_back(absl::StrCat(kAttributePrefix, read_only));
-    }
-    for (const std::string& name : node->network->policy_attributes()) {
-      names.push_back(absl::StrCat(kAttributePrefix, name));
-    }
-    for (absl::string_view kind : {"tap", "grab"}) {
-      if (backend_ != nullptr && !backend_->Attached(*InterfaceKindOf(kind), *node->network)
-                                      .empty()) {
-        names.push_back(absl::StrCat(kAttributePrefix, kind));
+  if (const Network* network = (*node)->network.get()) {
+    for (absl::string_view setting : SettingNames()) names.push_back(Prefixed(setting));
+    for (absl::string_view read_only : kReadOnly) names.push_back(Prefixed(read_only));
+    for (const std::string& name : network->policy_attributes()) names.push_back(Prefixed(name));
+    for (InterfaceKind kind : NamespaceInterfaces::kKinds) {
+      if (!interfaces_.Attached(kind, *network).empty()) {
+        names.push_back(Prefixed(NamespaceInterfaces::NameOf(kind)));
       }
     }
   } else {
-    if (ino == kRootIno) names.push_back(absl::StrCat(kAttributePrefix, kPoliciesName));
-    for (const auto& [setting, value] : node->defaults) {
-      names.push_back(absl::StrCat(kAttributePrefix, setting));
-    }
+    if (ino == kRootIno) names.push_back(Prefixed(kPoliciesName));
+    for (const auto& [setting, value] : (*node)->defaults) names.push_back(Prefixed(setting));
   }
   return names;
 }
 
-absl::StatusOr<std::pair<Namespace::Node*, absl::string_view>>
-Namespace::AttributeToChangeLocked(ino_t ino, absl::string_view name, int unknown_errno,
-                                   const OperationContext& context) {
+absl::StatusOr<std::pair<NamespaceNode*, absl::string_view>> NamespaceAttributes::ToChange(
+    ino_t ino, absl::string_view name, int unknown_errno, const OperationContext& context) const {
   if (IsVirtual(ino)) return ErrnoError(EROFS, "read-only view");
-  Node* node = Find(ino);
-  if (node == nullptr) return ErrnoError(ENOENT, absl::StrCat("no inode ", ino));
+  absl::StatusOr<NamespaceNode*> node = tree_.FindNode(ino);
+  if (!node.ok()) return node.status();
   absl::string_view setting = name;
   if (!absl::ConsumePrefix(&setting, kAttributePrefix) ||
-      (!IsSettingName(setting) && !IsReadOnlyName(setting) && !InterfaceKindOf(setting)) ||
-      (!node->network && !node->is_directory())) {
+      (!IsSettingName(setting) && !IsReadOnlyName(setting) &&
+       !NamespaceInterfaces::KindOf(setting)) ||
+      (!(*node)->network && !(*node)->is_directory())) {
     return ErrnoError(unknown_errno, absl::StrCat("no such attribute here: ", name));
   }
-  if (absl::Status allowed = CheckManage(node->attr, context); !allowed.ok()) return allowed;
-  return std::make_pair(node, setting);
+  if (absl::Status allowed = CheckMayManage((*node)->attr, context); !allowed.ok()) {
+    return allowed;
+  }
+  return std::make_pair(*node, setting);
 }
 
-absl::Status Namespace::SetAttribute(ino_t ino, absl::string_view name, absl::string_view value,
-                                     const OperationContext& context) {
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<std::pair<Node*, absl::string_view>> target =
-      AttributeToChangeLocked(ino, name, ENOTSUP, context);
+absl::Status NamespaceAttributes::Set(ino_t ino, absl::string_view name, absl::string_view value,
+                                      const OperationContext& context) {
+  absl::StatusOr<std::pair<NamespaceNode*, absl::string_view>> target =
+      ToChange(ino, name, ENOTSUP, context);
   if (!target.ok()) return target.status();
   auto [node, setting] = *target;
-  if (auto kind = InterfaceKindOf(setting)) {
+  if (std::optional<InterfaceKind> kind = NamespaceInterfaces::KindOf(setting)) {
     if (!node->network) return ErrnoError(EPERM, "interfaces attach to networks");
-    absl::Status attached =
-        SetInterfacesLocked(*kind, SplitInterfaceNames(value), *node, context.now);
-    if (!attached.ok()) return attached;
-    node->attr.ctime = context.now;
-    PersistLocked();
-    return absl::OkStatus();
+    return SetInterfaces(*node, *kind, NamespaceInterfaces::SplitNames(value), context.now);
   }
   if (IsReadOnlyName(setting) || (node->is_directory() && !IsSettingName(setting))) {
     return ErrnoError(EPERM, absl::StrCat(name, " is read-only"));
   }
-  NetworkConfig scratch = options_.network_defaults;
-  if (node->network) scratch = node->network->config();
-  if (absl::Status valid = ApplySetting(setting, value, options_.limits, &scratch); !valid.ok()) {
-    return valid;
-  }
-  const std::string old_policy = node->network ? node->network->config().policy : "";
-  if (node->network) {
-    if (absl::Status done = Reconfigure(*node->network, scratch, context.now); !done.ok()) {
-      return done;
-    }
-  } else {
-    node->defaults[std::string(setting)] = FormatSetting(setting, scratch);
-  }
-  node->attr.ctime = context.now;
-  PersistLocked();
-  if (node->network && setting == "policy") {
-    PublishLocked(*node, "policy", absl::StrCat("old=", old_policy, " new=", scratch.policy),
-                  context.now);
-  } else {
-    PublishLocked(*node, "set", absl::StrCat(name, "=", FormatSetting(setting, scratch)),
-                  context.now);
-  }
-  return absl::OkStatus();
+  return SetSetting(*node, name, setting, value, context.now);
 }
 
-absl::Status Namespace::RemoveAttribute(ino_t ino, absl::string_view name,
-                                        const OperationContext& context) {
-  absl::MutexLock lock(&mu_);
-  absl::StatusOr<std::pair<Node*, absl::string_view>> target =
-      AttributeToChangeLocked(ino, name, ENODATA, context);
+absl::Status NamespaceAttributes::Remove(ino_t ino, absl::string_view name,
+                                         const OperationContext& context) {
+  absl::StatusOr<std::pair<NamespaceNode*, absl::string_view>> target =
+      ToChange(ino, name, ENODATA, context);
   if (!target.ok()) return target.status();
   auto [node, setting] = *target;
   if (IsReadOnlyName(setting)) return ErrnoError(EPERM, absl::StrCat(name, " is read-only"));
-  if (auto kind = InterfaceKindOf(setting)) {
-    if (!node->network) return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
-    absl::Status detached = SetInterfacesLocked(*kind, {}, *node, context.now);
-    if (!detached.ok()) return detached;
-    node->attr.ctime = context.now;
-    PersistLocked();
-    return absl::OkStatus();
+  if (std::optional<InterfaceKind> kind = NamespaceInterfaces::KindOf(setting)) {
+    if (!node->network) return NoAttribute(name);
+    return SetInterfaces(*node, *kind, {}, context.now);
   }
-  if (node->network) {
-    // Back to what the network would inherit if it were created now.
-    const Node* parent = Find(node->parent);
-    const NetworkConfig inherited =
-        parent != nullptr ? InheritedConfig(*parent) : options_.network_defaults;
-    NetworkConfig config = node->network->config();
-    if (absl::Status reset = ApplySetting(setting, FormatSetting(setting, inherited),
-                                          options_.limits, &config);
-        !reset.ok()) {
-      return reset;
-    }
-    if (absl::Status done = Reconfigure(*node->network, config, context.now); !done.ok()) {
+  return ResetSetting(*node, name, setting, context.now);
+}
+
+absl::Status NamespaceAttributes::SetInterfaces(NamespaceNode& node, InterfaceKind kind,
+                                                const std::vector<std::string>& wanted,
+                                                absl::Time now) {
+  absl::StatusOr<NamespaceInterfaces::Changes> changes =
+      interfaces_.Set(kind, wanted, node.network);
+  if (!changes.ok()) return changes.status();
+  const absl::string_view event = NamespaceInterfaces::NameOf(kind);
+  for (const std::string& name : changes->detached) {
+    tree_.Publish(node, event, absl::StrCat("detach=", name), now);
+  }
+  for (const std::string& name : changes->attached) {
+    tree_.Publish(node, event, absl::StrCat("attach=", name), now);
+  }
+  node.attr.ctime = now;
+  return absl::OkStatus();
+}
+
+absl::Status NamespaceAttributes::SetSetting(NamespaceNode& node, absl::string_view name,
+                                             absl::string_view setting, absl::string_view value,
+                                             absl::Time now) {
+  NetworkConfig config = node.network ? node.network->config() : defaults_;
+  if (absl::Status valid = ApplySetting(setting, value, limits_, &config); !valid.ok()) {
+    return valid;
+  }
+  const std::string old_policy = node.network ? node.network->config().policy : "";
+  if (node.network) {
+    if (absl::Status done = NamespaceNetworks::Reconfigure(*node.network, config, now);
+        !done.ok()) {
       return done;
     }
-    PublishLocked(*node, "set", absl::StrCat(name, "=", FormatSetting(setting, config)),
-                  context.now);
-  } else if (node->defaults.erase(std::string(setting)) == 0) {
-    return ErrnoError(ENODATA, absl::StrCat("no attribute ", name));
   } else {
-    PublishLocked(*node, "set", absl::StrCat(name, "="), context.now);
+    node.defaults[std::string(setting)] = FormatSetting(setting, config);
   }
-  node->attr.ctime = context.now;
-  PersistLocked();
-  return absl::OkStatus();
-}
-
-absl::Status Namespace::Reconfigure(Network& network, const NetworkConfig& config,
-                                    absl::Time now) {
-  if (config.policy != network.config().policy) {
-    absl::StatusOr<std::unique_ptr<Policy>> policy = CreatePolicy(config.policy);
-    if (!policy.ok()) return policy.status();
-    network.SetPolicy(*std::move(policy));
-  }
-  network.SetConfig(config, now);
-  return absl::OkStatus();
-}
-
-std::vector<std::string> Namespace::SplitInterfaceNames(absl::string_view value) {
-  std::vector<std::string> names;
-  for (absl::string_view name : absl::StrSplit(value, ',')) {
-    name = absl::StripAsciiWhitespace(name);
-    if (!name.empty()) names.emplace_back(name);
-  }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  return names;
-}
-
-absl::Status Namespace::SetInterfacesLocked(InterfaceKind kind,
-                                            const std::vector<std::string>& wanted, Node& node,
-                                            absl::Time now) {
-  const char* event = kind == InterfaceKind::kTap ? "tap" : "grab";
-  if (backend_ == nullptr) {
-    return ErrnoError(ENOTSUP, "this daemon has no interface backend");
-  }
-  const std::vector<std::string> attached = backend_->Attached(kind, *node.network);
-  std::vector<std::string> added;
-  for (const std::string& name : wanted) {
-    if (std::binary_search(attached.begin(), attached.end(), name)) continue;
-    absl::Status status = backend_->Attach(kind, name, node.network);
-    if (!status.ok()) {
-      // Change nothing: undo what this call attached.
-      for (const std::string& undo : added) backend_->Detach(kind, undo, *node.network).IgnoreError();
-      return status;
-    }
-    added.push_back(name);
-  }
-  for (const std::string& name : attached) {
-    if (!std::binary_search(wanted.begin(), wanted.end(), name)) {
-      backend_->Detach(kind, name, *node.network).IgnoreError();
-      PublishLocked(node, event, absl::StrCat("detach=", name), now);
-    }
-  }
-  for (const std::string& name : added) {
-    PublishLocked(node, event, absl::StrCat("attach=", name), now);
+  node.attr.ctime = now;
+  if (node.network && setting == "policy") {
+    tree_.Publish(node, "policy", absl::StrCat("old=", old_policy, " new=", config.policy), now);
+  } else {
+    tree_.Publish(node, "set", absl::StrCat(name, "=", FormatSetting(setting, config)), now);
   }
   return absl::OkStatus();
 }
 
-void Namespace::SetInterfaceBackend(InterfaceBackend* backend) {
-  absl::MutexLock lock(&mu_);
-  backend_ = backend;
+absl::Status NamespaceAttributes::ResetSetting(NamespaceNode& node, absl::string_view name,
+                                               absl::string_view setting, absl::Time now) {
+  if (!node.network) {
+    if (node.defaults.erase(std::string(setting)) == 0) return NoAttribute(name);
+    tree_.Publish(node, "set", absl::StrCat(name, "="), now);
+    node.attr.ctime = now;
+    return absl::OkStatus();
+  }
+  // Back to what the network would inherit if it were created now.
+  const NamespaceNode* parent = tree_.Find(node.parent);
+  const NetworkConfig inherited = parent != nullptr ? InheritedConfig(*parent) : defaults_;
+  NetworkConfig config = node.network->config();
+  if (absl::Status reset =
+          ApplySetting(setting, FormatSetting(setting, inherited), limits_, &config);
+      !reset.ok()) {
+    return reset;
+  }
+  if (absl::Status done = NamespaceNetworks::Reconfigure(*node.network, config, now); !done.ok()) {
+    return done;
+  }
+  tree_.Publish(node, "set", absl::StrCat(name, "=", FormatSetting(setting, config)), now);
+  node.attr.ctime = now;
+  return absl::OkStatus();
 }
 
-void Namespace::SetLimits(const SettingLimits& limits) {
-  absl::MutexLock lock(&mu_);
-  options_.limits = limits;
-  options_.network_defaults.mtu = std::min(options_.network_defaults.mtu, limits.max_mtu);
+NetworkConfig NamespaceAttributes::InheritedConfig(const NamespaceNode& dir) const {
+  std::vector<const NamespaceNode*> chain;
+  for (const NamespaceNode* node = &dir;; node = tree_.Find(node->parent)) {
+    chain.push_back(node);
+    if (node->attr.ino == kRootIno) break;
+  }
+  NetworkConfig config = defaults_;
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    for (const auto& [name, value] : (*it)->defaults) {
+      // Values were validated when set; a policy removed since then keeps the previous one.
+      ApplySetting(name, value, limits_, &config).IgnoreError();
+    }
+  }
+  return config;
 }
 
-void Namespace::Tick(absl::Time now) {
-  std::vector<std::shared_ptr<Network>> networks;
-  {
-    absl::MutexLock lock(&mu_);
-    // An interface deleted behind the daemon's back leaves the state file at once.
-    if (backend_ != nullptr && backend_->Losses() != seen_losses_) {
-      seen_losses_ = backend_->Losses();
-      PersistLocked();
-    }
-    for (const std::weak_ptr<Network>& weak : networks_) {
-      if (std::shared_ptr<Network> network = weak.lock()) networks.push_back(std::move(network));
-    }
-  }
-  absl::flat_hash_map<const Network*, std::vector<PolicyEvent>> events;
-  for (const auto& network : networks) {
-    network->Tick(now);
-    std::vector<PolicyEvent> taken = network->TakeEvents();
-    if (!taken.empty()) events.emplace(network.get(), std::move(taken));
-  }
-  if (events.empty() || !events_.HasReaders()) return;
-  absl::MutexLock lock(&mu_);
-  for (const auto& [ino, node] : nodes_) {
-    if (!node->network) continue;
-    auto it = events.find(node->network.get());
-    if (it == events.end()) continue;
-    for (const PolicyEvent& event : it->second) PublishLocked(*node, event.kind, event.details, now);
-  }
+void NamespaceAttributes::SetLimits(const SettingLimits& limits) {
+  limits_ = limits;
+  defaults_.mtu = std::min(defaults_.mtu, limits.max_mtu);
 }
 
 }  // namespace ipnfs

@@ -1,11 +1,10 @@
 // The namespace's settings (user.ipn.* attributes), directory defaults and persistence.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 #include <map>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "core/errno_status.h"
 #include "core/namespace.h"
@@ -66,7 +65,7 @@ class NamespaceAttributesTest : public ::testing::Test {
     return attr.ok() ? attr->ino : 0;
   }
   std::string Get(ino_t ino, const char* name) {
-    absl::StatusOr<std::string> value = tree_.GetAttribute(ino, name);
+    absl::StatusOr<std::string> value = tree_.GetAttribute(ino, name, kNow);
     return value.ok() ? *value : "<" + std::string(value.status().message()) + ">";
   }
   int SetErrno(ino_t ino, const char* name, const char* value, const OperationContext& who) {
@@ -74,7 +73,7 @@ class NamespaceAttributesTest : public ::testing::Test {
   }
 
   Namespace tree_{Namespace::Options{}, kNow};
-  const ino_t root_ = Namespace::kRootIno;
+  const ino_t root_ = kRootIno;
 };
 
 TEST_F(NamespaceAttributesTest, ANetworkShowsItsSettingsAndCounters) {
@@ -123,8 +122,8 @@ TEST_F(NamespaceAttributesTest, UnknownAndReadOnlyNamesAreRefusedAsDocumented) {
   EXPECT_EQ(SetErrno(net, "security.selinux", "x", kOwner), ENOTSUP);
   EXPECT_EQ(SetErrno(net, "user.ipn.stats", "0", kOwner), EPERM);
   EXPECT_EQ(SetErrno(net, "user.ipn.ports", "0", kOwner), EPERM);
-  EXPECT_EQ(StatusToErrno(tree_.GetAttribute(net, "user.ipn.colour").status()), ENODATA);
-  EXPECT_EQ(StatusToErrno(tree_.GetAttribute(net, "trusted.x").status()), ENODATA);
+  EXPECT_EQ(StatusToErrno(tree_.GetAttribute(net, "user.ipn.colour", kNow).status()), ENODATA);
+  EXPECT_EQ(StatusToErrno(tree_.GetAttribute(net, "trusted.x", kNow).status()), ENODATA);
 }
 
 TEST_F(NamespaceAttributesTest, DirectoryDefaultsReachNetworksCreatedLaterNearestFirst) {
@@ -141,7 +140,7 @@ TEST_F(NamespaceAttributesTest, DirectoryDefaultsReachNetworksCreatedLaterNeares
   EXPECT_EQ(Get(after, "user.ipn.qlen"), "5");
   EXPECT_EQ(Get(before, "user.ipn.mtu"), "65536");
   EXPECT_EQ(Get(lab->ino, "user.ipn.mtu"), "1500");
-  EXPECT_EQ(StatusToErrno(tree_.GetAttribute(lab->ino, "user.ipn.qlen").status()), ENODATA);
+  EXPECT_EQ(StatusToErrno(tree_.GetAttribute(lab->ino, "user.ipn.qlen", kNow).status()), ENODATA);
   EXPECT_EQ(SetErrno(lab->ino, "user.ipn.stats", "1", kOwner), EPERM);
 }
 
@@ -178,7 +177,7 @@ TEST_F(NamespaceAttributesTest, EveryChangeIsSavedAndNothingElse) {
   EXPECT_THAT(sink.saved.back(), HasSubstr("net /net0 744 1000 100"));
   ASSERT_EQ(SetErrno(net, "user.ipn.qlen", "3", kOwner), 0);
   EXPECT_THAT(sink.saved.back(), HasSubstr("qlen=3"));
-  ASSERT_TRUE(tree_.GetAttribute(net, "user.ipn.stats").ok());
+  ASSERT_TRUE(tree_.GetAttribute(net, "user.ipn.stats", kNow).ok());
   ASSERT_TRUE(tree_.Lookup(root_, "net0", kOwner).ok());
   EXPECT_EQ(sink.saved.size(), 2u);  // Reads and lookups are not changes.
   EXPECT_EQ(SetErrno(net, "user.ipn.qlen", "bad", kOwner), EINVAL);
@@ -199,12 +198,12 @@ TEST_F(NamespaceAttributesTest, ASnapshotRestoresTheSameNamespace) {
   Namespace restored(Namespace::Options{}, kNow + absl::Hours(1));
   ASSERT_TRUE(restored.Restore(saved, kNow + absl::Hours(1)).ok());
   EXPECT_EQ(restored.Snapshot(), saved);
-  absl::StatusOr<Attributes> n1 = restored.Lookup(
-      restored.Lookup(root_, "lab net", kOwner)->ino, "n1", kOwner);
+  absl::StatusOr<Attributes> n1 =
+      restored.Lookup(restored.Lookup(root_, "lab net", kOwner)->ino, "n1", kOwner);
   ASSERT_TRUE(n1.ok());
   EXPECT_EQ(n1->mode, static_cast<mode_t>(S_IFREG | 0740));
-  EXPECT_EQ(*restored.GetAttribute(n1->ino, "user.ipn.flow"), "block");
-  EXPECT_EQ(*restored.GetAttribute(n1->ino, "user.ipn.mtu"), "1500");
+  EXPECT_EQ(*restored.GetAttribute(n1->ino, "user.ipn.flow", kNow), "block");
+  EXPECT_EQ(*restored.GetAttribute(n1->ino, "user.ipn.mtu", kNow), "1500");
 }
 
 TEST_F(NamespaceAttributesTest, RestoreRefusesEntriesWithoutTheirDirectory) {
@@ -218,7 +217,7 @@ TEST_F(NamespaceAttributesTest, TapListsAttachAndDetachToMatchAllOrNothing) {
   FakeBackend backend;
   tree_.SetInterfaceBackend(&backend);
   const ino_t net = MakeNet(root_, "net0", 0744, kOwner);
-  EXPECT_EQ(StatusToErrno(tree_.GetAttribute(net, "user.ipn.tap").status()), ENODATA);
+  EXPECT_EQ(StatusToErrno(tree_.GetAttribute(net, "user.ipn.tap", kNow).status()), ENODATA);
   ASSERT_EQ(SetErrno(net, "user.ipn.tap", "ipn1, ipn0,ipn1", kOwner), 0);
   EXPECT_EQ(Get(net, "user.ipn.tap"), "ipn0,ipn1");
   EXPECT_EQ(SetErrno(net, "user.ipn.tap", "ipn0,ipn2,bad9", kOwner), EINVAL);
@@ -259,7 +258,7 @@ TEST_F(NamespaceAttributesTest, InterfacesAreSavedAndComeBackOnRestore) {
   ASSERT_TRUE(restored.Restore(saved, kNow).ok());
   absl::StatusOr<Attributes> attr = restored.Lookup(root_, "net0", kOwner);
   ASSERT_TRUE(attr.ok());
-  EXPECT_EQ(*restored.GetAttribute(attr->ino, "user.ipn.tap"), "ipn0,ipn1");
+  EXPECT_EQ(*restored.GetAttribute(attr->ino, "user.ipn.tap", kNow), "ipn0,ipn1");
 }
 
 TEST_F(NamespaceAttributesTest, ARenamedNetworkIsSavedUnderItsNewPath) {

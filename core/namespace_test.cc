@@ -38,7 +38,7 @@ OperationContext Alice(absl::Time now = kStart) {
 }
 OperationContext Bob(absl::Time now = kStart) { return {Credentials{kBob, kBobGroup, {}}, now}; }
 
-constexpr ino_t kRoot = Namespace::kRootIno;
+constexpr ino_t kRoot = kRootIno;
 
 // Setattr requests, one field each (g++ 12 warns about designated initializers that leave out
 // members without a default initializer).
@@ -132,7 +132,7 @@ TEST(Namespace, RootTakesItsOwnerAndModeFromTheOptions) {
   options.root_gid = kStaff;
   Namespace ns(options, kStart);
 
-  absl::StatusOr<Attributes> root = ns.GetAttributes(Namespace::kRootIno);
+  absl::StatusOr<Attributes> root = ns.GetAttributes(kRootIno);
 
   ASSERT_TRUE(root.ok()) << root.status();
   EXPECT_EQ(root->mode, static_cast<mode_t>(S_IFDIR | 0750));

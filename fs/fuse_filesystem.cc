@@ -263,7 +263,7 @@ absl::StatusOr<FuseFilesystem::FileHandle> FuseFilesystem::OpenPort(fuse_req_t r
                                                                    fuse_ino_t ino,
                                                                    const fuse_file_info& fi,
                                                                    bool check) {
-  if (Namespace::IsVirtual(ino)) return OpenVirtual(req, ino, fi);
+  if (IsVirtual(ino)) return OpenVirtual(req, ino, fi);
   PortMode mode;
   int mask;
   switch (fi.flags & O_ACCMODE) {
@@ -292,7 +292,7 @@ absl::StatusOr<FuseFilesystem::FileHandle> FuseFilesystem::OpenVirtual(fuse_req_
                                                                       const fuse_file_info& fi) {
   if ((fi.flags & O_ACCMODE) != O_RDONLY) return ErrnoError(EROFS, "read-only view");
   const OperationContext context = ContextOf(req);
-  if (ino == Namespace::kEventsIno) {
+  if (ino == kEventsIno) {
     absl::StatusOr<std::unique_ptr<Port>> reader = tree_.SubscribeEvents(context, OwnerOf(req));
     if (!reader.ok()) return reader.status();
     return FileHandle{
@@ -314,7 +314,7 @@ void FuseFilesystem::SetOpenFlags(fuse_file_info* fi, FileHandle handle) {
   fi->direct_io = 1;  // One read or write call is one FUSE request: one packet.
   // lseek: ESPIPE on networks. The event stream accepts (and ignores) seeks, because `head -n`
   // seeks back after reading from a regular file.
-  fi->nonseekable = handle.ino != Namespace::kEventsIno;
+  fi->nonseekable = handle.ino != kEventsIno;
   fi->keep_cache = 0;
   auto* open = new FileHandle(std::move(handle));
   Track(open);
@@ -447,7 +447,7 @@ void FuseFilesystem::SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, 
 }
 
 void FuseFilesystem::GetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
-  absl::StatusOr<std::string> value = From(req).tree_.GetAttribute(ino, name);
+  absl::StatusOr<std::string> value = From(req).tree_.GetAttribute(ino, name, absl::Now());
   if (!value.ok()) return ReplyStatus(req, value.status());
   ReplySized(req, *value, size);
 }
