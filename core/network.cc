@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "core/completions.h"
 #include "core/errno_status.h"
 #include "core/log.h"
 #include "core/segmentation.h"
@@ -39,46 +40,6 @@ class Network::QueueRoom final : public PortView {
  private:
   const Network& network_;
   const absl::Time now_;
-};
-
-// What to do once the network lock is released: reply to requests, notify pollers. Declare it
-// before the lock guard so that it runs after the guard releases the lock.
-class Network::Completions {
- public:
-  Completions() = default;
-  Completions(const Completions&) = delete;
-  Completions& operator=(const Completions&) = delete;
-  ~Completions() {
-    for (auto& [waiter, packet] : reads_) waiter->Complete(*packet);
-    for (auto& [waiter, packets] : batches_) waiter->CompleteFrames(std::move(packets));
-    for (auto& [waiter, error_number] : read_failures_) waiter->Fail(error_number);
-    for (auto& waiter : sends_) waiter->Complete();
-    for (auto& [waiter, error_number] : send_failures_) waiter->Fail(error_number);
-    for (auto& poll : polls_) poll->Notify();
-  }
-
-  void Complete(std::unique_ptr<ReadWaiter> waiter, PacketRef packet) {
-    reads_.emplace_back(std::move(waiter), std::move(packet));
-  }
-  void Complete(std::unique_ptr<ReadWaiter> waiter, std::vector<PacketRef> packets) {
-    batches_.emplace_back(std::move(waiter), std::move(packets));
-  }
-  void Fail(std::unique_ptr<ReadWaiter> waiter, int error_number) {
-    read_failures_.emplace_back(std::move(waiter), error_number);
-  }
-  void Complete(std::unique_ptr<SendWaiter> waiter) { sends_.push_back(std::move(waiter)); }
-  void Fail(std::unique_ptr<SendWaiter> waiter, int error_number) {
-    send_failures_.emplace_back(std::move(waiter), error_number);
-  }
-  void Notify(std::unique_ptr<PollWaiter> poll) { polls_.push_back(std::move(poll)); }
-
- private:
-  std::vector<std::pair<std::unique_ptr<ReadWaiter>, PacketRef>> reads_;
-  std::vector<std::pair<std::unique_ptr<ReadWaiter>, std::vector<PacketRef>>> batches_;
-  std::vector<std::pair<std::unique_ptr<ReadWaiter>, int>> read_failures_;
-  std::vector<std::unique_ptr<SendWaiter>> sends_;
-  std::vector<std::pair<std::unique_ptr<SendWaiter>, int>> send_failures_;
-  std::vector<std::unique_ptr<PollWaiter>> polls_;
 };
 
 // A packet waiting for room under flow control "block": routed to `destinations`, or, when the

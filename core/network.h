@@ -2,8 +2,8 @@
 //
 // A network is shared (std::shared_ptr) by its node in the namespace and by every port joined to
 // it, so it outlives an unlink until the last port closes. One mutex guards the network and all its
-// ports; it is never held while a waiter completes (that is, while replying to the kernel).
-// Thread-safe.
+// ports; it is never held while a waiter completes (that is, while replying to the kernel: see
+// core/completions.h). Thread-safe.
 #ifndef IPNFS_CORE_NETWORK_H_
 #define IPNFS_CORE_NETWORK_H_
 
@@ -25,6 +25,8 @@
 #include "policies/policy.h"
 
 namespace ipnfs {
+
+class Completions;
 
 struct NetworkStats {
   size_t ports = 0;
@@ -93,7 +95,6 @@ class Network : public std::enable_shared_from_this<Network> {
  private:
   friend class Port;
   class QueueRoom;
-  class Completions;
   struct BlockedSend;
 
   Network(std::unique_ptr<Policy> policy, NetworkConfig config);
