@@ -177,10 +177,10 @@ std::unique_ptr<Port> JoinAs(Network& network, PortMode mode, absl::Time now = k
 
 const std::vector<uint8_t> kPacket = {0xde, 0xad, 0xbe, 0xef};
 
-// Reads one packet without blocking; the outcome tells what happened.
-ReadOutcome ReadNow(Port& port, size_t max_bytes = kBigBuffer) {
+// Reads one packet at `now` without blocking; the outcome tells what happened.
+ReadOutcome ReadNow(Port& port, size_t max_bytes = kBigBuffer, absl::Time now = kStart) {
   ReadOutcome outcome;
-  port.Receive(Read(outcome, 1, max_bytes), /*nonblocking=*/true);
+  port.Receive(Read(outcome, 1, max_bytes), Waiting::kNever, now);
   return outcome;
 }
 
@@ -272,7 +272,7 @@ TEST(Network, ParkedReadIsCompletedByALaterSend) {
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
 
-  receiver->Receive(Read(read), /*nonblocking=*/false);
+  receiver->Receive(Read(read), Waiting::kPark, kStart);
   ASSERT_TRUE(read.pending());
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
 
@@ -299,7 +299,7 @@ TEST(Network, AbandonedReadFailsWithEintrAndIsNotParked) {
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
 
-  receiver->Receive(AbandonedRead(read), /*nonblocking=*/false);
+  receiver->Receive(AbandonedRead(read), Waiting::kPark, kStart);
   EXPECT_EQ(read.failures, 1);
   EXPECT_EQ(read.error_number, EINTR);
 
@@ -313,7 +313,7 @@ TEST(Network, CancelReadFailsTheParkedReadWithEintr) {
   ReadOutcome read;
   auto network = NewHub();
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(read, /*id=*/7), /*nonblocking=*/false);
+  receiver->Receive(Read(read, /*id=*/7), Waiting::kPark, kStart);
   ASSERT_TRUE(read.pending());
 
   receiver->Cancel(7);
@@ -328,8 +328,8 @@ TEST(Network, PacketAfterACancelledReadGoesToTheNextReader) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(cancelled, /*id=*/1), /*nonblocking=*/false);
-  receiver->Receive(Read(next, /*id=*/2), /*nonblocking=*/false);
+  receiver->Receive(Read(cancelled, /*id=*/1), Waiting::kPark, kStart);
+  receiver->Receive(Read(next, /*id=*/2), Waiting::kPark, kStart);
 
   receiver->Cancel(1);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
@@ -345,7 +345,7 @@ TEST(Network, PacketAfterTheOnlyReadWasCancelledIsQueuedNotLost) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(cancelled, /*id=*/1), /*nonblocking=*/false);
+  receiver->Receive(Read(cancelled, /*id=*/1), Waiting::kPark, kStart);
 
   receiver->Cancel(1);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
@@ -359,7 +359,7 @@ TEST(Network, CancelReadOfAnUnknownIdDoesNothing) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(read, /*id=*/1), /*nonblocking=*/false);
+  receiver->Receive(Read(read, /*id=*/1), Waiting::kPark, kStart);
 
   receiver->Cancel(99);
   EXPECT_TRUE(read.pending());
@@ -374,7 +374,7 @@ TEST(Network, CancelReadAfterTheReadCompletedDoesNothing) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(read, /*id=*/1), /*nonblocking=*/false);
+  receiver->Receive(Read(read, /*id=*/1), Waiting::kPark, kStart);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
   ASSERT_EQ(read.completions, 1);
 
@@ -421,7 +421,7 @@ TEST(Network, ParkedReadWithAShortBufferGivesTheFirstBytesAndCountsATruncation) 
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(read, /*id=*/1, /*max_bytes=*/3), /*nonblocking=*/false);
+  receiver->Receive(Read(read, /*id=*/1, /*max_bytes=*/3), Waiting::kPark, kStart);
 
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
 
@@ -448,11 +448,11 @@ TEST(Network, PollIsReadableOnlyWhileAPacketIsQueued) {
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
 
-  EXPECT_FALSE(receiver->Poll(nullptr).readable);
+  EXPECT_FALSE(receiver->Poll(nullptr, kStart).readable);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
-  EXPECT_TRUE(receiver->Poll(nullptr).readable);
+  EXPECT_TRUE(receiver->Poll(nullptr, kStart).readable);
   ASSERT_EQ(ReadNow(*receiver).completions, 1);
-  EXPECT_FALSE(receiver->Poll(nullptr).readable);
+  EXPECT_FALSE(receiver->Poll(nullptr, kStart).readable);
 }
 
 TEST(Network, SendingPortIsAlwaysWritableWhenFullQueuesDrop) {
@@ -461,14 +461,14 @@ TEST(Network, SendingPortIsAlwaysWritableWhenFullQueuesDrop) {
   auto send_only = JoinAs(*network, PortMode::kSend);
   auto receive_only = JoinAs(*network, PortMode::kReceive);
 
-  EXPECT_TRUE(send_receive->Poll(nullptr).writable);
-  EXPECT_TRUE(send_only->Poll(nullptr).writable);
+  EXPECT_TRUE(send_receive->Poll(nullptr, kStart).writable);
+  EXPECT_TRUE(send_only->Poll(nullptr, kStart).writable);
   // Still writable when the receivers' queues are full: the next packet is dropped, not held.
   ASSERT_TRUE(send_only->Send(kPacket, kStart).ok());
   ASSERT_TRUE(send_only->Send(kPacket, kStart).ok());
   ASSERT_EQ(receive_only->queued(), 1u);
-  EXPECT_TRUE(send_only->Poll(nullptr).writable);
-  EXPECT_TRUE(send_receive->Poll(nullptr).writable);
+  EXPECT_TRUE(send_only->Poll(nullptr, kStart).writable);
+  EXPECT_TRUE(send_receive->Poll(nullptr, kStart).writable);
 }
 
 TEST(Network, PollWaiterIsNotifiedOnceWhenAPacketIsQueued) {
@@ -477,7 +477,7 @@ TEST(Network, PollWaiterIsNotifiedOnceWhenAPacketIsQueued) {
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
 
-  EXPECT_FALSE(receiver->Poll(Watch(poll)).readable);
+  EXPECT_FALSE(receiver->Poll(Watch(poll), kStart).readable);
   EXPECT_EQ(poll.notifications, 0);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
   EXPECT_EQ(poll.notifications, 1);
@@ -490,9 +490,9 @@ TEST(Network, NewPollWaiterReplacesTheOldOne) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Poll(Watch(old_poll));
+  receiver->Poll(Watch(old_poll), kStart);
 
-  receiver->Poll(Watch(new_poll));
+  receiver->Poll(Watch(new_poll), kStart);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
 
   EXPECT_EQ(old_poll.notifications, 0);
@@ -504,7 +504,7 @@ TEST(Network, DestroyingAPortFailsItsParkedReadWithEbadf) {
   ReadOutcome read;
   auto network = NewHub();
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(read), /*nonblocking=*/false);
+  receiver->Receive(Read(read), Waiting::kPark, kStart);
   ASSERT_TRUE(read.pending());
 
   receiver.reset();
@@ -610,7 +610,7 @@ TEST(Network, ReadIsCompletedWithTheNetworkUnlocked) {
   auto receiver = JoinAs(*network, PortMode::kReceive);
   receiver->Receive(
       std::make_unique<FakeReadWaiter>(1, kBigBuffer, read, Reader::kWaiting, network),
-      /*nonblocking=*/false);
+      Waiting::kPark, kStart);
 
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
 
@@ -623,7 +623,7 @@ TEST(Network, PollWaiterIsNotifiedWithTheNetworkUnlocked) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Poll(std::make_unique<FakePollWaiter>(poll, network));
+  receiver->Poll(std::make_unique<FakePollWaiter>(poll, network), kStart);
 
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
 
@@ -657,13 +657,13 @@ TEST(Network, OffloadedPacketReachesAPortThatAcceptsOffloadsUnchanged) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto tap = JoinAs(*network, PortMode::kReceive);
-  tap->SetAcceptsOffloads(true);
+  tap->SetOffloadDelivery(OffloadDelivery::kAsIs);
   const test_packets::Bytes packet = test_packets::Tcp4Packet(2500, kAck);
 
   ASSERT_TRUE(sender->Send(packet, kTso4, kStart).ok());
 
   std::vector<PacketRef> taken;
-  ASSERT_EQ(tap->TakeQueued(8, taken), 1u);
+  ASSERT_EQ(tap->TakeQueued(8, taken, kStart), 1u);
   EXPECT_EQ(std::vector<uint8_t>(taken[0]->bytes().begin(), taken[0]->bytes().end()), packet);
   EXPECT_EQ(taken[0]->offload(), kTso4);
 }
@@ -678,7 +678,7 @@ TEST(Network, OffloadedPacketReachesOtherPortsAndMonitorsAsSegments) {
 
   for (Port* port : {reader.get(), monitor.get()}) {
     std::vector<PacketRef> taken;
-    ASSERT_EQ(port->TakeQueued(8, taken), 3u);
+    ASSERT_EQ(port->TakeQueued(8, taken, kStart), 3u);
     EXPECT_EQ(taken[0]->size(), 14u + 40 + 1000);
     EXPECT_EQ(taken[2]->size(), 14u + 40 + 500);
     for (const PacketRef& frame : taken) EXPECT_TRUE(frame->offload().plain());
@@ -712,7 +712,7 @@ TEST(Network, AdoptedPacketIsDeliveredWithoutACopy) {
   ASSERT_TRUE(sender->SendPacket(Packet::Adopt(std::move(buffer), 2, 4, kStart), kStart).ok());
 
   std::vector<PacketRef> taken;
-  ASSERT_EQ(receiver->TakeQueued(1, taken), 1u);
+  ASSERT_EQ(receiver->TakeQueued(1, taken, kStart), 1u);
   EXPECT_EQ(taken[0]->bytes().data(), bytes);
   EXPECT_EQ(std::vector<uint8_t>(taken[0]->bytes().begin(), taken[0]->bytes().end()), kPacket);
 }
@@ -739,7 +739,7 @@ TEST(Network, TakeQueuedMovesAtMostTheAskedNumberOldestFirst) {
   for (uint8_t i = 1; i <= 3; ++i) ASSERT_TRUE(sender->Send(std::vector<uint8_t>{i}, kStart).ok());
   std::vector<PacketRef> taken;
 
-  EXPECT_EQ(receiver->TakeQueued(2, taken), 2u);
+  EXPECT_EQ(receiver->TakeQueued(2, taken, kStart), 2u);
 
   ASSERT_EQ(taken.size(), 2u);
   EXPECT_EQ(taken[0]->bytes()[0], 1);
@@ -754,33 +754,33 @@ TEST(Network, TakeQueuedOnAnEmptyQueueTakesNothing) {
   auto receiver = JoinAs(*network, PortMode::kReceive);
   std::vector<PacketRef> taken;
 
-  EXPECT_EQ(receiver->TakeQueued(8, taken), 0u);
+  EXPECT_EQ(receiver->TakeQueued(8, taken, kStart), 0u);
   EXPECT_TRUE(taken.empty());
 }
 
 TEST(Network, TakeQueuedReleasesASenderWaitingUnderBlockFlow) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  sender->Send(kSecond, now, Write(sent), Waiting::kPark);
   ASSERT_TRUE(sent.pending());
   std::vector<PacketRef> taken;
 
-  ASSERT_EQ(receiver->TakeQueued(1, taken), 1u);
+  ASSERT_EQ(receiver->TakeQueued(1, taken, now), 1u);
 
   EXPECT_EQ(sent.completions, 1);
   EXPECT_EQ(ReadNow(*receiver).bytes, kSecond);
 }
 
 // ---- Flow control "block" ----
-// The core reads the real clock in Receive() and Poll(), so these tests start at absl::Now() and
-// use a long stall, so that no receiver counts as stalled unless a test says so.
+// These tests run at kStart (ReadNow reads then too) with a long stall, so that no receiver counts
+// as stalled unless a test says so.
 
 TEST(Network, BlockFlowRefusesASendThatWouldOverflowAReceiverWithEagain) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
@@ -796,13 +796,13 @@ TEST(Network, BlockFlowRefusesASendThatWouldOverflowAReceiverWithEagain) {
 
 TEST(Network, NonblockingSendUnderBlockFlowFailsItsWaiterWithEagain) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
 
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/true);
+  sender->Send(kSecond, now, Write(sent), Waiting::kNever);
 
   EXPECT_EQ(sent.failures, 1);
   EXPECT_EQ(sent.error_number, EAGAIN);
@@ -811,12 +811,12 @@ TEST(Network, NonblockingSendUnderBlockFlowFailsItsWaiterWithEagain) {
 
 TEST(Network, SendWithRoomCompletesItsWaiterAtOnce) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
 
-  sender->Send(kFirst, now, Write(sent), /*nonblocking=*/false);
+  sender->Send(kFirst, now, Write(sent), Waiting::kPark);
 
   EXPECT_EQ(sent.completions, 1);
   EXPECT_EQ(sent.failures, 0);
@@ -825,13 +825,13 @@ TEST(Network, SendWithRoomCompletesItsWaiterAtOnce) {
 
 TEST(Network, ParkedSendGoesOnceTheReceiverReads) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
 
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  sender->Send(kSecond, now, Write(sent), Waiting::kPark);
   ASSERT_TRUE(sent.pending());
   ASSERT_EQ(ReadNow(*receiver).bytes, kFirst);
 
@@ -842,13 +842,13 @@ TEST(Network, ParkedSendGoesOnceTheReceiverReads) {
 
 TEST(Network, ParkedSendsFromOneSenderAllGoInOrderAsTheReceiverReads) {
   SendOutcome second, third;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(second, /*id=*/2), /*nonblocking=*/false);
-  sender->Send(kThird, now, Write(third, /*id=*/3), /*nonblocking=*/false);
+  sender->Send(kSecond, now, Write(second, /*id=*/2), Waiting::kPark);
+  sender->Send(kThird, now, Write(third, /*id=*/3), Waiting::kPark);
   ASSERT_TRUE(second.pending() && third.pending());
 
   ASSERT_EQ(ReadNow(*receiver).bytes, kFirst);
@@ -860,7 +860,7 @@ TEST(Network, ParkedSendsFromOneSenderAllGoInOrderAsTheReceiverReads) {
 }
 
 TEST(Network, StalledReceiverDoesNotHoldBackSenders) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1, /*mtu=*/1500, /*stall=*/absl::Seconds(1)));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto stalled = JoinAs(*network, PortMode::kReceive, now);
@@ -876,12 +876,12 @@ TEST(Network, StalledReceiverDoesNotHoldBackSenders) {
 
 TEST(Network, CancelledParkedSendFailsWithEintrAndSendsNothing) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent, /*id=*/9), /*nonblocking=*/false);
+  sender->Send(kSecond, now, Write(sent, /*id=*/9), Waiting::kPark);
 
   sender->Cancel(9);
 
@@ -895,12 +895,12 @@ TEST(Network, CancelledParkedSendFailsWithEintrAndSendsNothing) {
 
 TEST(Network, DestroyingAPortFailsItsParkedSendWithEbadf) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  sender->Send(kSecond, now, Write(sent), Waiting::kPark);
 
   sender.reset();
 
@@ -912,12 +912,12 @@ TEST(Network, DestroyingAPortFailsItsParkedSendWithEbadf) {
 
 TEST(Network, ParkedSendGoesWhenTheFullReceiverLeaves) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto full = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  sender->Send(kSecond, now, Write(sent), Waiting::kPark);
   ASSERT_TRUE(sent.pending());
 
   full.reset();
@@ -927,12 +927,12 @@ TEST(Network, ParkedSendGoesWhenTheFullReceiverLeaves) {
 
 TEST(Network, SwitchingToDropFlowReleasesAParkedSend) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  sender->Send(kSecond, now, Write(sent), Waiting::kPark);
 
   network->SetConfig(Config(Flow::kDrop, /*qlen=*/1), now);
 
@@ -942,12 +942,12 @@ TEST(Network, SwitchingToDropFlowReleasesAParkedSend) {
 
 TEST(Network, RaisingTheQueueLengthReleasesAParkedSend) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  sender->Send(kSecond, now, Write(sent), Waiting::kPark);
 
   network->SetConfig(Config(Flow::kBlock, /*qlen=*/2), now);
 
@@ -956,32 +956,32 @@ TEST(Network, RaisingTheQueueLengthReleasesAParkedSend) {
 }
 
 TEST(Network, SenderHeldBackByAFullReceiverIsNotWritable) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Poll(nullptr).writable);
+  ASSERT_TRUE(sender->Poll(nullptr, now).writable);
 
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
 
-  EXPECT_FALSE(sender->Poll(nullptr).writable);
+  EXPECT_FALSE(sender->Poll(nullptr, now).writable);
 }
 
 // A nonblocking sender that got EAGAIN has nothing parked; only its poll waiter can wake it.
 TEST(Network, SenderPollingForRoomIsNotifiedWhenTheReceiverReads) {
   PollOutcome poll;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
   ASSERT_EQ(StatusToErrno(sender->Send(kSecond, now)), EAGAIN);
-  ASSERT_FALSE(sender->Poll(Watch(poll)).writable);
+  ASSERT_FALSE(sender->Poll(Watch(poll), now).writable);
 
   ASSERT_EQ(ReadNow(*receiver).bytes, kFirst);
 
   EXPECT_EQ(poll.notifications, 1);
-  EXPECT_TRUE(sender->Poll(nullptr).writable);
+  EXPECT_TRUE(sender->Poll(nullptr, now).writable);
 }
 
 // ---- Anycast under flow control "block" ----
@@ -1019,10 +1019,10 @@ struct FullAnycastQueue {
   std::unique_ptr<Port> JoinWorker() { return JoinAs(*network, PortMode::kReceive, now); }
   // A blocking send of `packet` whose waiter records into `sent`.
   void SendWaiting(const std::vector<uint8_t>& packet, SendOutcome& sent) {
-    producer->Send(packet, now, Write(sent), /*nonblocking=*/false);
+    producer->Send(packet, now, Write(sent), Waiting::kPark);
   }
 
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   std::shared_ptr<Network> network;
   std::unique_ptr<Port> producer;
   std::unique_ptr<Port> worker;
@@ -1050,7 +1050,7 @@ TEST(Network, AnycastSendWithNoWorkerRoomFailsWithEagainWithoutWaiting) {
   FullAnycastQueue queue;
 
   EXPECT_EQ(StatusToErrno(queue.producer->Send(kSecond, queue.now)), EAGAIN);
-  queue.producer->Send(kSecond, queue.now, Write(sent), /*nonblocking=*/true);
+  queue.producer->Send(kSecond, queue.now, Write(sent), Waiting::kNever);
 
   EXPECT_EQ(sent.error_number, EAGAIN);
   EXPECT_EQ(queue.network->stats().packets_sent, 1u);
@@ -1062,14 +1062,14 @@ TEST(Network, AnycastProducerIsWritableWhileAnyWorkerHasRoom) {
   PollOutcome poll;
   FullAnycastQueue queue;
   auto second = queue.JoinWorker();
-  EXPECT_TRUE(queue.producer->Poll(nullptr).writable) << "the second worker has room";
+  EXPECT_TRUE(queue.producer->Poll(nullptr, queue.now).writable) << "the second worker has room";
   ASSERT_TRUE(queue.producer->Send(kSecond, queue.now).ok());
-  ASSERT_FALSE(queue.producer->Poll(Watch(poll)).writable);
+  ASSERT_FALSE(queue.producer->Poll(Watch(poll), queue.now).writable);
 
   ASSERT_EQ(ReadNow(*queue.worker).bytes, kFirst);  // The second worker is still full.
 
   EXPECT_EQ(poll.notifications, 1);
-  EXPECT_TRUE(queue.producer->Poll(nullptr).writable);
+  EXPECT_TRUE(queue.producer->Poll(nullptr, queue.now).writable);
 }
 
 TEST(Network, AnycastWaitingSendGoesToAWorkerThatJoins) {
@@ -1115,7 +1115,7 @@ TEST(Network, AnycastUnderDropFlowStillDropsAndCountsWhenNoWorkerHasRoom) {
   EXPECT_TRUE(queue.producer->Send(kSecond, queue.now).ok());
 
   EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 1u);
-  EXPECT_TRUE(queue.producer->Poll(nullptr).writable);
+  EXPECT_TRUE(queue.producer->Poll(nullptr, queue.now).writable);
 }
 
 }  // namespace

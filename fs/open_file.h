@@ -7,6 +7,7 @@
 #ifndef IPNFS_FS_OPEN_FILE_H_
 #define IPNFS_FS_OPEN_FILE_H_
 
+#include <fcntl.h>
 #include <fuse3/fuse_lowlevel.h>
 
 #include <cstdint>
@@ -25,9 +26,10 @@ class OpenFile : public std::enable_shared_from_this<OpenFile> {
  public:
   virtual ~OpenFile() = default;
 
-  // Each handler replies to `req` exactly once, now or later.
-  virtual void Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) = 0;
-  virtual void Write(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+  // Each handler replies to `req` exactly once, now or later. `waiting` says whether a read or
+  // write that cannot complete now parks (registered in `parked`) or fails with EAGAIN.
+  virtual void Read(fuse_req_t req, size_t size, Waiting waiting, ParkedRequests& parked) = 0;
+  virtual void Write(fuse_req_t req, const char* data, size_t size, Waiting waiting,
                      ParkedRequests& parked) = 0;
   virtual void Poll(fuse_req_t req, fuse_pollhandle* handle) = 0;
   virtual void Ioctl(fuse_req_t req, unsigned int cmd, const void* in, size_t in_size) = 0;
@@ -73,6 +75,11 @@ class FusePollWaiter final : public PollWaiter {
 
 // The id a parked request is known by in the core.
 inline uint64_t RequestId(fuse_req_t req) { return reinterpret_cast<uintptr_t>(req); }
+
+// How requests on a file opened with `open_flags` wait: never with O_NONBLOCK.
+inline Waiting WaitingFor(int open_flags) {
+  return (open_flags & O_NONBLOCK) != 0 ? Waiting::kNever : Waiting::kPark;
+}
 
 }  // namespace ipnfs
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "absl/time/clock.h"
 #include "fs/pcap_format.h"
 
 namespace ipnfs {
@@ -15,7 +16,10 @@ class PcapReadWaiter final : public ReadWaiter {
  public:
   PcapReadWaiter(fuse_req_t req, size_t size, PcapFile& file, ParkedRequests* parked)
       // The core need not truncate: records are cut to the snap length here.
-      : ReadWaiter(RequestId(req), SIZE_MAX), req_(req), size_(size), file_(file),
+      : ReadWaiter(RequestId(req), SIZE_MAX),
+        req_(req),
+        size_(size),
+        file_(file),
         parked_(parked) {}
 
   bool Abandoned() const override { return fuse_req_interrupted(req_); }
@@ -51,7 +55,7 @@ std::string PcapFile::TakeLocked(size_t size) {
   return taken;
 }
 
-void PcapFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) {
+void PcapFile::Read(fuse_req_t req, size_t size, Waiting waiting, ParkedRequests& parked) {
   std::string bytes;
   {
     absl::MutexLock lock(&mu_);
@@ -61,12 +65,14 @@ void PcapFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequest
     fuse_reply_buf(req, bytes.data(), bytes.size());
     return;
   }
-  if (nonblocking) {
-    monitor_->Receive(std::make_unique<PcapReadWaiter>(req, size, *this, nullptr), true);
+  if (waiting == Waiting::kNever) {
+    monitor_->Receive(std::make_unique<PcapReadWaiter>(req, size, *this, nullptr), waiting,
+                      absl::Now());
     return;
   }
   Register(req, parked);
-  monitor_->Receive(std::make_unique<PcapReadWaiter>(req, size, *this, &parked), false);
+  monitor_->Receive(std::make_unique<PcapReadWaiter>(req, size, *this, &parked), waiting,
+                    absl::Now());
 }
 
 void PcapFile::ReplyWithRecord(fuse_req_t req, size_t size, const Packet& packet) {
@@ -81,7 +87,7 @@ void PcapFile::ReplyWithRecord(fuse_req_t req, size_t size, const Packet& packet
   fuse_reply_buf(req, bytes.data(), bytes.size());
 }
 
-void PcapFile::Write(fuse_req_t req, const char*, size_t, bool, ParkedRequests&) {
+void PcapFile::Write(fuse_req_t req, const char*, size_t, Waiting, ParkedRequests&) {
   fuse_reply_err(req, EBADF);
 }
 
@@ -93,7 +99,7 @@ void PcapFile::Poll(fuse_req_t req, fuse_pollhandle* handle) {
   }
   std::unique_ptr<PollWaiter> waiter;
   if (handle != nullptr) waiter = std::make_unique<FusePollWaiter>(handle);
-  const PollState state = monitor_->Poll(std::move(waiter));
+  const PollState state = monitor_->Poll(std::move(waiter), absl::Now());
   fuse_reply_poll(req, pending || state.readable ? POLLIN | POLLRDNORM : 0);
 }
 

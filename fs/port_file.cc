@@ -23,20 +23,16 @@ class FuseReadWaiter final : public ReadWaiter {
  public:
   // A read of `size` bytes, of which the first `header` are a zeroed virtio-net header.
   FuseReadWaiter(fuse_req_t req, size_t size, uint32_t header, ParkedRequests* parked)
-      : ReadWaiter(RequestId(req), size - header),
-        req_(req),
-        header_(header),
-        parked_(parked) {}
+      : ReadWaiter(RequestId(req), size - header), req_(req), header_(header), parked_(parked) {}
 
   bool Abandoned() const override { return fuse_req_interrupted(req_); }
 
   void Complete(const Packet& packet) override {
     if (parked_ != nullptr) parked_->Remove(req_);
     static const char kZeros[16] = {};
-    const iovec iov[2] = {
-        {.iov_base = const_cast<char*>(kZeros), .iov_len = header_},
-        {.iov_base = const_cast<uint8_t*>(packet.bytes().data()),
-         .iov_len = std::min(packet.size(), max_bytes())}};
+    const iovec iov[2] = {{.iov_base = const_cast<char*>(kZeros), .iov_len = header_},
+                          {.iov_base = const_cast<uint8_t*>(packet.bytes().data()),
+                           .iov_len = std::min(packet.size(), max_bytes())}};
     fuse_reply_iov(req_, header_ > 0 ? iov : iov + 1, header_ > 0 ? 2 : 1);
   }
 
@@ -125,21 +121,20 @@ class FuseSendWaiter final : public SendWaiter {
   ParkedRequests* parked_;  // Null when the request is never parked.
 };
 
-
 }  // namespace
 
-void PortFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) {
+void PortFile::Read(fuse_req_t req, size_t size, Waiting waiting, ParkedRequests& parked) {
   if (framed_.load(std::memory_order_relaxed)) {
     if (size <= ReadWaiter::kFrameHeaderBytes) {
       fuse_reply_err(req, EINVAL);
       return;
     }
-    if (nonblocking) {
-      port_->Receive(std::make_unique<FramedReadWaiter>(req, size, nullptr), true);
+    if (waiting == Waiting::kNever) {
+      port_->Receive(std::make_unique<FramedReadWaiter>(req, size, nullptr), waiting, absl::Now());
       return;
     }
     Register(req, parked);
-    port_->Receive(std::make_unique<FramedReadWaiter>(req, size, &parked), false);
+    port_->Receive(std::make_unique<FramedReadWaiter>(req, size, &parked), waiting, absl::Now());
     return;
   }
   const uint32_t header = vnet_header_.load(std::memory_order_relaxed);
@@ -147,18 +142,20 @@ void PortFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequest
     fuse_reply_err(req, EINVAL);  // No room for a packet after the virtio-net header.
     return;
   }
-  if (nonblocking) {  // Never parked: no registration needed.
-    port_->Receive(std::make_unique<FuseReadWaiter>(req, size, header, nullptr), true);
+  if (waiting == Waiting::kNever) {  // Never parked: no registration needed.
+    port_->Receive(std::make_unique<FuseReadWaiter>(req, size, header, nullptr), waiting,
+                   absl::Now());
     return;
   }
   Register(req, parked);
-  port_->Receive(std::make_unique<FuseReadWaiter>(req, size, header, &parked), false);
+  port_->Receive(std::make_unique<FuseReadWaiter>(req, size, header, &parked), waiting,
+                 absl::Now());
 }
 
-void PortFile::Write(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+void PortFile::Write(fuse_req_t req, const char* data, size_t size, Waiting waiting,
                      ParkedRequests& parked) {
   if (framed_.load(std::memory_order_relaxed)) {
-    WriteFrames(req, data, size, nonblocking, parked);
+    WriteFrames(req, data, size, waiting, parked);
     return;
   }
   const uint32_t header = vnet_header_.load(std::memory_order_relaxed);
@@ -168,17 +165,17 @@ void PortFile::Write(fuse_req_t req, const char* data, size_t size, bool nonbloc
   }
   const absl::Span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(data) + header,
                                         size - header);
-  if (nonblocking || port_->network().flow() == Flow::kDrop) {
+  if (waiting == Waiting::kNever || port_->network().flow() == Flow::kDrop) {
     // Answered at once (unless the flow changes this very moment): skip the registry.
-    port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, nullptr),
-                nonblocking);
+    port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, nullptr), waiting);
     return;
   }
   Register(req, parked);
-  port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, &parked), false);
+  port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, &parked),
+              Waiting::kPark);
 }
 
-void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, Waiting waiting,
                            ParkedRequests& parked) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(data);
   // Check every frame first: a malformed buffer sends nothing.
@@ -199,14 +196,15 @@ void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, bool n
     absl::Status status = port_->Send(packet, now);
     if (!status.ok()) {
       if (sent > 0) break;  // Report the frames that went.
-      if (StatusToErrno(status) != EAGAIN || nonblocking) {
+      if (StatusToErrno(status) != EAGAIN || waiting == Waiting::kNever) {
         fuse_reply_err(req, StatusToErrno(status));
         return;
       }
       // A blocking write never fails with EAGAIN: the first frame waits for room, and the reply
       // reports it alone (a short write).
       Register(req, parked);
-      port_->Send(packet, now, std::make_unique<FuseSendWaiter>(req, 2 + length, &parked), false);
+      port_->Send(packet, now, std::make_unique<FuseSendWaiter>(req, 2 + length, &parked),
+                  Waiting::kPark);
       return;
     }
     sent += 2 + length;
@@ -227,9 +225,8 @@ void PortFile::Ioctl(fuse_req_t req, unsigned int cmd, const void* in, size_t in
     return;
   }
   uint32_t header = vnet_header_.load();
-  const IoctlReply reply =
-      HandleTunIoctl(cmd, {static_cast<const uint8_t*>(in), in_size},
-                     port_->mode() == PortMode::kSendReceive, &header);
+  const IoctlReply reply = HandleTunIoctl(cmd, {static_cast<const uint8_t*>(in), in_size},
+                                          port_->mode() == PortMode::kSendReceive, &header);
   vnet_header_.store(header);
   if (reply.error != 0) {
     IPN_LOG(DEBUG) << "ioctl 0x" << std::hex << cmd << " on port " << std::dec << port_->id()
@@ -243,7 +240,7 @@ void PortFile::Ioctl(fuse_req_t req, unsigned int cmd, const void* in, size_t in
 void PortFile::Poll(fuse_req_t req, fuse_pollhandle* handle) {
   std::unique_ptr<PollWaiter> waiter;
   if (handle != nullptr) waiter = std::make_unique<FusePollWaiter>(handle);
-  const PollState state = port_->Poll(std::move(waiter));
+  const PollState state = port_->Poll(std::move(waiter), absl::Now());
   unsigned revents = 0;
   if (state.readable) revents |= POLLIN | POLLRDNORM;
   if (state.writable) revents |= POLLOUT | POLLWRNORM;
