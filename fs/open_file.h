@@ -1,5 +1,6 @@
 // OpenFile: what an open file of the mount is to the FUSE layer (a network port, a capture
-// monitor), and ParkedRequests, the registry that lets interrupts reach requests parked on one.
+// monitor), and ParkedRequests, the registry that lets interrupts reach requests parked on one
+// (fs/fuse_waiters.h has the waiters that park them).
 //
 // Files are shared (std::shared_ptr): by the kernel's file handle and by every request parked on
 // them, so a file outlives an interrupt that races with its release. Thread-safe; called from
@@ -40,8 +41,10 @@ class OpenFile : public std::enable_shared_from_this<OpenFile> {
   virtual void CancelAll(int error_number) = 0;
 
  protected:
-  // Makes `req` reachable by interrupts before anything can answer (and free) it.
-  void Register(fuse_req_t req, ParkedRequests& parked);
+  // When `req` may park (Waiting::kPark), makes it reachable by interrupts before anything can
+  // answer (and free) it, and returns `parked`, the registry its waiter leaves when it replies.
+  // Else returns null: a request that never parks needs no registration.
+  ParkedRequests* Register(fuse_req_t req, Waiting waiting, ParkedRequests& parked);
 };
 
 // The requests that may be parked, by request, so that an interrupt can find their file.
@@ -57,20 +60,6 @@ class ParkedRequests {
  private:
   absl::Mutex mu_;
   absl::flat_hash_map<fuse_req_t, std::shared_ptr<OpenFile>> requests_ ABSL_GUARDED_BY(mu_);
-};
-
-// A poll handle given to the core: notified once, then destroyed.
-class FusePollWaiter final : public PollWaiter {
- public:
-  explicit FusePollWaiter(fuse_pollhandle* handle) : handle_(handle) {}
-  ~FusePollWaiter() override { fuse_pollhandle_destroy(handle_); }
-  FusePollWaiter(const FusePollWaiter&) = delete;
-  FusePollWaiter& operator=(const FusePollWaiter&) = delete;
-
-  void Notify() override { fuse_lowlevel_notify_poll(handle_); }
-
- private:
-  fuse_pollhandle* handle_;
 };
 
 // The id a parked request is known by in the core.

@@ -6,39 +6,24 @@
 #include <cerrno>
 
 #include "absl/time/clock.h"
+#include "fs/fuse_waiters.h"
 #include "fs/pcap_format.h"
 
 namespace ipnfs {
 namespace {
 
 // A read parked until the next packet; its record then answers it.
-class PcapReadWaiter final : public ReadWaiter {
+class PcapReadWaiter final : public FuseWaiter<ReadWaiter> {
  public:
   PcapReadWaiter(fuse_req_t req, size_t size, PcapFile& file, ParkedRequests* parked)
       // The core need not truncate: records are cut to the snap length here.
-      : ReadWaiter(RequestId(req), SIZE_MAX),
-        req_(req),
-        size_(size),
-        file_(file),
-        parked_(parked) {}
+      : FuseWaiter(req, parked, SIZE_MAX), size_(size), file_(file) {}
 
-  bool Abandoned() const override { return fuse_req_interrupted(req_); }
-
-  void Complete(const Packet& packet) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    file_.ReplyWithRecord(req_, size_, packet);
-  }
-
-  void Fail(int error_number) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    fuse_reply_err(req_, error_number);
-  }
+  void Complete(const Packet& packet) override { file_.ReplyWithRecord(Unpark(), size_, packet); }
 
  private:
-  fuse_req_t req_;
   size_t size_;
   PcapFile& file_;  // Outlives the waiter: a parked request holds the file.
-  ParkedRequests* parked_;
 };
 
 }  // namespace
@@ -65,13 +50,8 @@ void PcapFile::Read(fuse_req_t req, size_t size, Waiting waiting, ParkedRequests
     fuse_reply_buf(req, bytes.data(), bytes.size());
     return;
   }
-  if (waiting == Waiting::kNever) {
-    monitor_->Receive(std::make_unique<PcapReadWaiter>(req, size, *this, nullptr), waiting,
-                      absl::Now());
-    return;
-  }
-  Register(req, parked);
-  monitor_->Receive(std::make_unique<PcapReadWaiter>(req, size, *this, &parked), waiting,
+  ParkedRequests* registry = Register(req, waiting, parked);
+  monitor_->Receive(std::make_unique<PcapReadWaiter>(req, size, *this, registry), waiting,
                     absl::Now());
 }
 

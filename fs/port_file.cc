@@ -12,6 +12,7 @@
 #include "core/errno_status.h"
 #include "core/log.h"
 #include "core/network.h"
+#include "fs/fuse_waiters.h"
 #include "fs/ipnfs_ioctl.h"
 #include "fs/tun_ioctl.h"
 
@@ -19,41 +20,30 @@ namespace ipnfs {
 namespace {
 
 // A read request handed to the core; replies exactly once.
-class FuseReadWaiter final : public ReadWaiter {
+class FuseReadWaiter final : public FuseWaiter<ReadWaiter> {
  public:
   // A read of `size` bytes, of which the first `header` are a zeroed virtio-net header.
   FuseReadWaiter(fuse_req_t req, size_t size, uint32_t header, ParkedRequests* parked)
-      : ReadWaiter(RequestId(req), size - header), req_(req), header_(header), parked_(parked) {}
-
-  bool Abandoned() const override { return fuse_req_interrupted(req_); }
+      : FuseWaiter(req, parked, size - header), header_(header) {}
 
   void Complete(const Packet& packet) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
     static const char kZeros[16] = {};
     const iovec iov[2] = {{.iov_base = const_cast<char*>(kZeros), .iov_len = header_},
                           {.iov_base = const_cast<uint8_t*>(packet.bytes().data()),
                            .iov_len = std::min(packet.size(), max_bytes())}};
-    fuse_reply_iov(req_, header_ > 0 ? iov : iov + 1, header_ > 0 ? 2 : 1);
-  }
-
-  void Fail(int error_number) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    fuse_reply_err(req_, error_number);
+    fuse_reply_iov(Unpark(), header_ > 0 ? iov : iov + 1, header_ > 0 ? 2 : 1);
   }
 
  private:
-  fuse_req_t req_;
   uint32_t header_;
-  ParkedRequests* parked_;  // Null when the request is never parked.
 };
 
 // A framed read: every packet preceded by its 2-byte big-endian length.
-class FramedReadWaiter final : public ReadWaiter {
+class FramedReadWaiter final : public FuseWaiter<ReadWaiter> {
  public:
   FramedReadWaiter(fuse_req_t req, size_t size, ParkedRequests* parked)
-      : ReadWaiter(RequestId(req), size), req_(req), parked_(parked) {}
+      : FuseWaiter(req, parked, size) {}
 
-  bool Abandoned() const override { return fuse_req_interrupted(req_); }
   bool framed() const override { return true; }
 
   void Complete(const Packet& packet) override {
@@ -62,18 +52,12 @@ class FramedReadWaiter final : public ReadWaiter {
   }
   void CompleteFrames(std::vector<PacketRef> packets) override { Reply(packets, nullptr); }
 
-  void Fail(int error_number) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    fuse_reply_err(req_, error_number);
-  }
-
  private:
   static constexpr size_t kMaxFrame = IPNFS_MAX_FRAMED_PACKET;
   static_assert(kFrameHeaderBytes == IPNFS_FRAME_HEADER_BYTES);
 
   // Replies with `packets`, or with `single` when given.
   void Reply(absl::Span<const PacketRef> packets, const Packet* single) {
-    if (parked_ != nullptr) parked_->Remove(req_);
     const size_t count = single != nullptr ? 1 : packets.size();
     std::vector<uint8_t> headers(2 * count);
     std::vector<iovec> iov(2 * count);
@@ -90,35 +74,21 @@ class FramedReadWaiter final : public ReadWaiter {
       room -= std::min(room, kFrameHeaderBytes + length);
     }
     // Any number of iovecs: the transport gathers what /dev/fuse's writev cannot take.
-    fuse_reply_iov(req_, iov.data(), static_cast<int>(iov.size()));
+    fuse_reply_iov(Unpark(), iov.data(), static_cast<int>(iov.size()));
   }
-
-  fuse_req_t req_;
-  ParkedRequests* parked_;
 };
 
 // A write request handed to the core; replies exactly once.
-class FuseSendWaiter final : public SendWaiter {
+class FuseSendWaiter final : public FuseWaiter<SendWaiter> {
  public:
+  // A write that reports `size` bytes written once its packet is sent.
   FuseSendWaiter(fuse_req_t req, size_t size, ParkedRequests* parked)
-      : SendWaiter(RequestId(req)), req_(req), size_(size), parked_(parked) {}
+      : FuseWaiter(req, parked), size_(size) {}
 
-  bool Abandoned() const override { return fuse_req_interrupted(req_); }
-
-  void Complete() override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    fuse_reply_write(req_, size_);
-  }
-
-  void Fail(int error_number) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    fuse_reply_err(req_, error_number);
-  }
+  void Complete() override { fuse_reply_write(Unpark(), size_); }
 
  private:
-  fuse_req_t req_;
   size_t size_;
-  ParkedRequests* parked_;  // Null when the request is never parked.
 };
 
 }  // namespace
@@ -129,12 +99,8 @@ void PortFile::Read(fuse_req_t req, size_t size, Waiting waiting, ParkedRequests
       fuse_reply_err(req, EINVAL);
       return;
     }
-    if (waiting == Waiting::kNever) {
-      port_->Receive(std::make_unique<FramedReadWaiter>(req, size, nullptr), waiting, absl::Now());
-      return;
-    }
-    Register(req, parked);
-    port_->Receive(std::make_unique<FramedReadWaiter>(req, size, &parked), waiting, absl::Now());
+    ParkedRequests* registry = Register(req, waiting, parked);
+    port_->Receive(std::make_unique<FramedReadWaiter>(req, size, registry), waiting, absl::Now());
     return;
   }
   const uint32_t header = vnet_header_.load(std::memory_order_relaxed);
@@ -142,13 +108,8 @@ void PortFile::Read(fuse_req_t req, size_t size, Waiting waiting, ParkedRequests
     fuse_reply_err(req, EINVAL);  // No room for a packet after the virtio-net header.
     return;
   }
-  if (waiting == Waiting::kNever) {  // Never parked: no registration needed.
-    port_->Receive(std::make_unique<FuseReadWaiter>(req, size, header, nullptr), waiting,
-                   absl::Now());
-    return;
-  }
-  Register(req, parked);
-  port_->Receive(std::make_unique<FuseReadWaiter>(req, size, header, &parked), waiting,
+  ParkedRequests* registry = Register(req, waiting, parked);
+  port_->Receive(std::make_unique<FuseReadWaiter>(req, size, header, registry), waiting,
                  absl::Now());
 }
 
@@ -165,14 +126,11 @@ void PortFile::Write(fuse_req_t req, const char* data, size_t size, Waiting wait
   }
   const absl::Span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(data) + header,
                                         size - header);
-  if (waiting == Waiting::kNever || port_->network().flow() == Flow::kDrop) {
-    // Answered at once (unless the flow changes this very moment): skip the registry.
-    port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, nullptr), waiting);
-    return;
-  }
-  Register(req, parked);
-  port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, &parked),
-              Waiting::kPark);
+  // Under "drop" a write is answered at once (unless the flow changes this very moment): it skips
+  // the registry.
+  const bool answered_at_once = port_->network().flow() == Flow::kDrop;
+  ParkedRequests* registry = Register(req, answered_at_once ? Waiting::kNever : waiting, parked);
+  port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, registry), waiting);
 }
 
 void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, Waiting waiting,
@@ -202,8 +160,8 @@ void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, Waitin
       }
       // A blocking write never fails with EAGAIN: the first frame waits for room, and the reply
       // reports it alone (a short write).
-      Register(req, parked);
-      port_->Send(packet, now, std::make_unique<FuseSendWaiter>(req, 2 + length, &parked),
+      ParkedRequests* registry = Register(req, Waiting::kPark, parked);
+      port_->Send(packet, now, std::make_unique<FuseSendWaiter>(req, 2 + length, registry),
                   Waiting::kPark);
       return;
     }
