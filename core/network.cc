@@ -4,103 +4,45 @@
 #include <cerrno>
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "core/completions.h"
 #include "core/errno_status.h"
-#include "core/log.h"
+#include "core/flow_control.h"
 #include "core/segmentation.h"
 
 namespace ipnfs {
 
-// Lets the policy ask whether a port's queue has room, and whether it holds senders back at
-// `now`. Used with the network's lock held.
-class Network::QueueRoom final : public PortView {
- public:
-  QueueRoom(const Network& network, absl::Time now) : network_(network), now_(now) {}
-  bool HasRoom(PortId id) const override ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    auto it = network_.ports_.find(id);
-    if (it == network_.ports_.end()) return false;
-    const Port& port = *it->second;
-    return !port.parked_.empty() || port.queue_.size() < port.queue_.capacity();
-  }
-  bool HoldsBack(PortId id) const override ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    auto it = network_.ports_.find(id);
-    return it != network_.ports_.end() && network_.HoldsBackLocked(*it->second, now_);
-  }
-  bool OthersHoldBack(PortId ingress) const override ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    for (const auto& [id, port] : network_.ports_) {
-      if (id != ingress && Receives(port->mode()) && network_.HoldsBackLocked(*port, now_)) {
-        return true;
-      }
-    }
-    return false;
-  }
+namespace {
 
- private:
-  const Network& network_;
-  const absl::Time now_;
-};
+// The largest frame `packet` stands for, which the MTU applies to: the packet itself, or, with
+// offloads, the largest segment it resolves to. EINVAL when its offloads cannot be resolved or it
+// is over Offload::kMaxPacketBytes.
+absl::StatusOr<size_t> LargestFrame(const Packet& packet) {
+  if (packet.offload().plain()) return packet.size();
+  absl::StatusOr<size_t> largest = LargestResolvedFrame(packet.bytes(), packet.offload());
+  if (!largest.ok()) return largest.status();
+  if (packet.size() > Offload::kMaxPacketBytes) {
+    return ErrnoError(EINVAL, "packet with offloads over 64 KiB");
+  }
+  return largest;
+}
 
-// What to do once the network lock is released: reply to requests, notify pollers. Declare it
-// before the lock guard so that it runs after the guard releases the lock.
-class Network::Completions {
- public:
-  Completions() = default;
-  Completions(const Completions&) = delete;
-  Completions& operator=(const Completions&) = delete;
-  ~Completions() {
-    for (auto& [waiter, packet] : reads_) waiter->Complete(*packet);
-    for (auto& [waiter, packets] : batches_) waiter->CompleteFrames(std::move(packets));
-    for (auto& [waiter, error_number] : read_failures_) waiter->Fail(error_number);
-    for (auto& waiter : sends_) waiter->Complete();
-    for (auto& [waiter, error_number] : send_failures_) waiter->Fail(error_number);
-    for (auto& poll : polls_) poll->Notify();
-  }
-
-  void Complete(std::unique_ptr<ReadWaiter> waiter, PacketRef packet) {
-    reads_.emplace_back(std::move(waiter), std::move(packet));
-  }
-  void Complete(std::unique_ptr<ReadWaiter> waiter, std::vector<PacketRef> packets) {
-    batches_.emplace_back(std::move(waiter), std::move(packets));
-  }
-  void Fail(std::unique_ptr<ReadWaiter> waiter, int error_number) {
-    read_failures_.emplace_back(std::move(waiter), error_number);
-  }
-  void Complete(std::unique_ptr<SendWaiter> waiter) { sends_.push_back(std::move(waiter)); }
-  void Fail(std::unique_ptr<SendWaiter> waiter, int error_number) {
-    send_failures_.emplace_back(std::move(waiter), error_number);
-  }
-  void Notify(std::unique_ptr<PollWaiter> poll) { polls_.push_back(std::move(poll)); }
-
- private:
-  std::vector<std::pair<std::unique_ptr<ReadWaiter>, PacketRef>> reads_;
-  std::vector<std::pair<std::unique_ptr<ReadWaiter>, std::vector<PacketRef>>> batches_;
-  std::vector<std::pair<std::unique_ptr<ReadWaiter>, int>> read_failures_;
-  std::vector<std::unique_ptr<SendWaiter>> sends_;
-  std::vector<std::pair<std::unique_ptr<SendWaiter>, int>> send_failures_;
-  std::vector<std::unique_ptr<PollWaiter>> polls_;
-};
-
-// A packet waiting for room under flow control "block": routed to `destinations`, or, when the
-// policy found no receiver with room (Route returned Unavailable), routed again once it may go.
-struct Network::BlockedSend {
-  Port* from;
-  PacketRef packet;
-  std::vector<PortId> destinations;
-  std::unique_ptr<SendWaiter> waiter;
-  bool route_again = false;
-};
+}  // namespace
 
 std::shared_ptr<Network> Network::Create(std::unique_ptr<Policy> policy, NetworkConfig config) {
   return std::shared_ptr<Network>(new Network(std::move(policy), std::move(config)));
 }
 
 Network::Network(std::unique_ptr<Policy> policy, NetworkConfig config)
-    : policy_(std::move(policy)), config_(std::move(config)) {
+    : policy_(std::move(policy)),
+      config_(std::move(config)),
+      flow_(std::make_unique<FlowControl>()) {
   absl::MutexLock lock(&mu_);
   config_.policy = std::string(policy_->name());
   ConfigurePolicyLocked();
 }
+
+Network::~Network() = default;
 
 void Network::ConfigurePolicyLocked() {
   policy_->Configure(PolicyOptions{.ageing = config_.ageing, .max_macs = config_.max_macs});
@@ -110,25 +52,28 @@ absl::StatusOr<std::unique_ptr<Port>> Network::Join(PortMode mode, PortOwner own
                                                     absl::Time now) {
   Completions done;
   absl::MutexLock lock(&mu_);
+  SeeLocked(now);
   if (config_.max_ports != 0 && ports_.size() >= config_.max_ports) {
-    return ErrnoError(EUSERS, absl::StrCat("the network has its maximum of ", config_.max_ports,
-                                           " ports"));
+    return ErrnoError(EUSERS,
+                      absl::StrCat("the network has its maximum of ", config_.max_ports, " ports"));
   }
   const PortId id = next_port_id_++;
-  auto port = std::unique_ptr<Port>(
-      new Port(shared_from_this(), id, mode, std::move(owner), config_.qlen, now, false));
+  auto port = std::unique_ptr<Port>(new Port(shared_from_this(), id, mode, Port::Role::kMember,
+                                             std::move(owner), config_.qlen, now));
   ports_.emplace(id, port.get());
   policy_->Join(id, mode);
   // A policy that chooses by room may send a waiting packet to the newcomer.
-  if (config_.flow == Flow::kBlock && Receives(mode)) ReleaseBlockedLocked(now, done);
+  if (Receives(mode)) ReleaseWaitingLocked(now, done);
   return port;
 }
 
 absl::StatusOr<std::unique_ptr<Port>> Network::JoinMonitor(PortOwner owner, absl::Time now) {
   absl::MutexLock lock(&mu_);
+  SeeLocked(now);
   const PortId id = next_port_id_++;
-  auto port = std::unique_ptr<Port>(new Port(shared_from_this(), id, PortMode::kReceive,
-                                             std::move(owner), config_.qlen, now, true));
+  auto port =
+      std::unique_ptr<Port>(new Port(shared_from_this(), id, PortMode::kReceive,
+                                     Port::Role::kMonitor, std::move(owner), config_.qlen, now));
   monitors_.push_back(port.get());
   return port;
 }
@@ -142,19 +87,20 @@ void Network::Leave(Port& port) {
   }
   policy_->Leave(port.id());
   ports_.erase(port.id());
-  if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(absl::Now(), done);
+  ReleaseWaitingLocked(latest_now_, done);
 }
 
 void Network::SetConfig(const NetworkConfig& config, absl::Time now) {
   Completions done;
   absl::MutexLock lock(&mu_);
+  SeeLocked(now);
   const std::string policy = config_.policy;
   config_ = config;
   config_.policy = policy;
   for (auto& [id, port] : ports_) port->queue_.set_capacity(config_.qlen);
   for (Port* monitor : monitors_) monitor->queue_.set_capacity(config_.qlen);
   ConfigurePolicyLocked();
-  ReleaseBlockedLocked(now, done);
+  flow_->Release(*this, now, done);  // Whatever the flow: a switch to "drop" lets all go.
 }
 
 void Network::SetPolicy(std::unique_ptr<Policy> policy) {
@@ -172,16 +118,17 @@ void Network::SetPolicy(std::unique_ptr<Policy> policy) {
 void Network::Tick(absl::Time now) {
   Completions done;
   absl::MutexLock lock(&mu_);
+  SeeLocked(now);
   policy_->Tick(now);
-  if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
+  ReleaseWaitingLocked(now, done);
   constexpr size_t kMaxEvents = 256;
   for (PolicyEvent& event : policy_->TakeEvents()) {
     if (events_.size() < kMaxEvents) events_.push_back(std::move(event));
   }
   const uint64_t drops = stats_.drops_queue_full;
   if (drops != drops_reported_ && now - drops_reported_at_ >= absl::Seconds(1)) {
-    events_.push_back(
-        PolicyEvent{.kind = "drop-burst", .details = absl::StrCat("dropped=", drops - drops_reported_)});
+    events_.push_back(PolicyEvent{.kind = "drop-burst",
+                                  .details = absl::StrCat("dropped=", drops - drops_reported_)});
     drops_reported_ = drops;
     drops_reported_at_ = now;
   }
@@ -194,34 +141,10 @@ std::vector<PolicyEvent> Network::TakeEvents() {
   return taken;
 }
 
-bool Network::HoldsBackLocked(const Port& port, absl::Time now) const {
-  if (!port.parked_.empty() || port.queue_.size() < port.queue_.capacity()) return false;
-  if (config_.flow != Flow::kBlock) return false;
-  return now - port.last_read_ < config_.stall;  // A stalled reader is lossy for the moment.
-}
+void Network::SeeLocked(absl::Time now) { latest_now_ = std::max(latest_now_, now); }
 
-bool Network::HeldBackLocked(const std::vector<PortId>& destinations, absl::Time now) const {
-  if (config_.flow != Flow::kBlock) return false;
-  for (PortId id : destinations) {
-    auto it = ports_.find(id);
-    if (it != ports_.end() && HoldsBackLocked(*it->second, now)) return true;
-  }
-  return false;
-}
-
-bool Network::WritableLocked(const Port& port, absl::Time now) const {
-  if (!Sends(port.mode()) || port.blocked_sends_ > 0) return false;
-  if (config_.flow != Flow::kBlock) return true;
-  return !policy_->WouldWait(port.id(), QueueRoom(*this, now));
-}
-
-void Network::NotifyWritersLocked(absl::Time now, Completions& done) {
-  if (config_.flow != Flow::kBlock) return;
-  for (auto& [id, port] : ports_) {
-    if (port->poll_ && Sends(port->mode()) && WritableLocked(*port, now)) {
-      done.Notify(std::move(port->poll_));
-    }
-  }
+void Network::ReleaseWaitingLocked(absl::Time now, Completions& done) {
+  if (config_.flow == Flow::kBlock) flow_->Release(*this, now, done);
 }
 
 absl::Status Network::Send(Port& from, PacketRef packet, absl::Time now,
@@ -237,36 +160,25 @@ absl::Status Network::Send(Port& from, PacketRef packet, absl::Time now,
     if (waiter) done.Complete(std::move(waiter));
     return absl::OkStatus();
   }
-  const absl::Span<const uint8_t> bytes = packet->bytes();
-  const Offload& offload = packet->offload();
-  // The MTU applies to what receivers without offloads get: for a GSO packet, its segments.
-  size_t frame_size = bytes.size();
-  if (!offload.plain()) {
-    absl::StatusOr<size_t> largest = LargestResolvedFrame(bytes, offload);
-    if (!largest.ok()) return refuse(largest.status());
-    if (bytes.size() > Offload::kMaxPacketBytes) {
-      return refuse(ErrnoError(EINVAL, "packet with offloads over 64 KiB"));
-    }
-    frame_size = *largest;
-  }
+  const absl::StatusOr<size_t> frame_size = LargestFrame(*packet);
+  if (!frame_size.ok()) return refuse(frame_size.status());
   absl::MutexLock lock(&mu_);
-  if (frame_size > config_.mtu) {
+  SeeLocked(now);
+  if (*frame_size > config_.mtu) {
     ++stats_.drops_too_big;
-    return refuse(ErrnoError(EMSGSIZE, absl::StrCat(frame_size, " bytes exceed the MTU of ",
-                                                    config_.mtu)));
+    return refuse(
+        ErrnoError(EMSGSIZE, absl::StrCat(*frame_size, " bytes exceed the MTU of ", config_.mtu)));
   }
   destinations_.clear();
-  absl::Status routed =
-      policy_->Route(from.id(), bytes, now, QueueRoom(*this, now), &destinations_);
-  const bool no_room = config_.flow == Flow::kBlock && absl::IsUnavailable(routed);
-  if (!routed.ok() && !no_room) return refuse(routed);
-  // A sender's packets stay in order: behind its own waiting ones.
-  if (config_.flow == Flow::kBlock &&
-      (no_room || from.blocked_sends_ > 0 || HeldBackLocked(destinations_, now))) {
+  const absl::Status routed = flow_->Route(*this, from.id(), packet->bytes(), now, &destinations_);
+  const Destinations chosen = config_.flow == Flow::kBlock && absl::IsUnavailable(routed)
+                                  ? Destinations::kNoneWithRoom
+                                  : Destinations::kChosen;
+  if (!routed.ok() && chosen == Destinations::kChosen) return refuse(routed);
+  if (flow_->MustWait(*this, from, chosen, destinations_, now)) {
     if (!waiter) return ErrnoError(EAGAIN, "receivers are full (flow control)");
     if (waiter->Abandoned()) return refuse(ErrnoError(EINTR, "interrupted"));
-    ++from.blocked_sends_;
-    blocked_.push_back(BlockedSend{&from, packet, destinations_, std::move(waiter), no_room});
+    flow_->Park(from, packet, chosen, destinations_, std::move(waiter));
     return absl::OkStatus();
   }
   DeliverAllLocked(from, packet, destinations_, now, done);
@@ -293,7 +205,9 @@ void Network::DeliverAllLocked(Port& from, const PacketRef& packet,
 
 void Network::DeliverResolvedLocked(Port& port, const PacketRef& packet,
                                     std::vector<PacketRef>& resolved, Completions& done) {
-  if (packet->offload().plain() || port.accepts_offloads_) return DeliverLocked(port, packet, done);
+  if (packet->offload().plain() || port.offload_delivery_ == OffloadDelivery::kAsIs) {
+    return DeliverLocked(port, packet, done);
+  }
   if (resolved.empty()) {
     // Checked by Send(): it cannot fail here.
     ResolveOffload(packet->bytes(), packet->offload(), [&](absl::Span<const uint8_t> frame) {
@@ -332,139 +246,24 @@ void Network::CountReceivedLocked(Port& port, const Packet& packet, size_t max_b
   }
 }
 
-void Network::ReleaseBlockedLocked(absl::Time now, Completions& done) {
-  absl::flat_hash_set<const Port*> still_waiting;  // Senders whose oldest send must wait.
-  for (auto it = blocked_.begin(); it != blocked_.end();) {
-    Port& from = *it->from;
-    if (still_waiting.contains(&from)) {
-      ++it;
-      continue;
-    }
-    absl::Status routed = RouteAgainLocked(*it, now);
-    if (absl::IsUnavailable(routed) || HeldBackLocked(it->destinations, now)) {
-      still_waiting.insert(&from);
-      ++it;
-      continue;
-    }
-    --from.blocked_sends_;
-    if (routed.ok()) {
-      DeliverAllLocked(from, it->packet, it->destinations, now, done);
-      done.Complete(std::move(it->waiter));
-    } else {
-      done.Fail(std::move(it->waiter), StatusToErrno(routed));
-    }
-    it = blocked_.erase(it);
-  }
-  NotifyWritersLocked(now, done);
-}
-
-absl::Status Network::RouteAgainLocked(BlockedSend& send, absl::Time now) {
-  if (!send.route_again) return absl::OkStatus();
-  std::vector<PortId> destinations;
-  absl::Status routed = policy_->Route(send.from->id(), send.packet->bytes(), now,
-                                       QueueRoom(*this, now), &destinations);
-  if (routed.ok()) {
-    send.destinations = std::move(destinations);
-    send.route_again = false;
-  }
-  return routed;
-}
-
-void Network::Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonblocking) {
-  Completions done;
-  absl::MutexLock lock(&mu_);
-  const absl::Time now = absl::Now();
-  if (!Receives(port.mode())) {
-    done.Fail(std::move(waiter), EBADF);
-  } else if (waiter->framed() && !port.queue_.empty()) {
-    std::vector<PacketRef> packets;
-    size_t used = 0;
-    while (const Packet* next = port.queue_.Front()) {
-      const size_t frame = ReadWaiter::kFrameHeaderBytes + next->size();
-      if (!packets.empty() && used + frame > waiter->max_bytes()) break;
-      used += frame;
-      packets.push_back(port.queue_.Pop());
-      CountReceivedLocked(port, *packets.back(), waiter->max_bytes(), now);
-    }
-    done.Complete(std::move(waiter), std::move(packets));
-    if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
-  } else if (PacketRef packet = port.queue_.Pop()) {
+void Network::CompleteFromQueueLocked(Port& port, std::unique_ptr<ReadWaiter> waiter,
+                                      absl::Time now, Completions& done) {
+  if (!waiter->framed()) {
+    PacketRef packet = port.queue_.Pop();
     CountReceivedLocked(port, *packet, waiter->max_bytes(), now);
     done.Complete(std::move(waiter), std::move(packet));
-    if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
-  } else if (nonblocking) {
-    done.Fail(std::move(waiter), EAGAIN);
-  } else if (waiter->Abandoned()) {
-    done.Fail(std::move(waiter), EINTR);
-  } else {
-    port.parked_.push_back(std::move(waiter));
-    port.last_read_ = now;  // A reader waiting for packets is not stalled.
-    if (config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
+    return;
   }
-}
-
-size_t Network::TakeQueued(Port& port, size_t max_packets, std::vector<PacketRef>& out) {
-  Completions done;
-  absl::MutexLock lock(&mu_);
-  if (!Receives(port.mode())) return 0;
-  const absl::Time now = absl::Now();
-  size_t taken = 0;
-  while (taken < max_packets && !port.queue_.empty()) {
-    out.push_back(port.queue_.Pop());
-    CountReceivedLocked(port, *out.back(), out.back()->size(), now);
-    ++taken;
+  std::vector<PacketRef> packets;
+  size_t used = 0;
+  while (const Packet* next = port.queue_.Front()) {
+    const size_t frame = ReadWaiter::kFrameHeaderBytes + next->size();
+    if (!packets.empty() && used + frame > waiter->max_bytes()) break;
+    used += frame;
+    packets.push_back(port.queue_.Pop());
+    CountReceivedLocked(port, *packets.back(), waiter->max_bytes(), now);
   }
-  if (taken > 0 && config_.flow == Flow::kBlock) ReleaseBlockedLocked(now, done);
-  return taken;
-}
-
-void Network::Cancel(Port& port, uint64_t waiter_id) {
-  Completions done;
-  absl::MutexLock lock(&mu_);
-  for (auto it = port.parked_.begin(); it != port.parked_.end(); ++it) {
-    if ((*it)->id() == waiter_id) {
-      done.Fail(std::move(*it), EINTR);
-      port.parked_.erase(it);
-      return;
-    }
-  }
-  for (auto it = blocked_.begin(); it != blocked_.end(); ++it) {
-    if (it->from == &port && it->waiter->id() == waiter_id) {
-      done.Fail(std::move(it->waiter), EINTR);
-      --port.blocked_sends_;
-      blocked_.erase(it);
-      return;
-    }
-  }
-}
-
-PollState Network::Poll(Port& port, std::unique_ptr<PollWaiter> waiter) {
-  std::unique_ptr<PollWaiter> replaced;  // Destroyed after the lock is released.
-  absl::MutexLock lock(&mu_);
-  if (waiter) {
-    replaced = std::move(port.poll_);
-    port.poll_ = std::move(waiter);
-  }
-  return PollState{.readable = Receives(port.mode()) && !port.queue_.empty(),
-                   .writable = WritableLocked(port, absl::Now())};
-}
-
-void Network::CancelAll(Port& port, int error_number) {
-  Completions done;
-  std::unique_ptr<PollWaiter> poll;
-  absl::MutexLock lock(&mu_);
-  for (auto& waiter : port.parked_) done.Fail(std::move(waiter), error_number);
-  port.parked_.clear();
-  for (auto it = blocked_.begin(); it != blocked_.end();) {
-    if (it->from != &port) {
-      ++it;
-      continue;
-    }
-    done.Fail(std::move(it->waiter), error_number);
-    it = blocked_.erase(it);
-  }
-  port.blocked_sends_ = 0;
-  poll = std::move(port.poll_);
+  done.Complete(std::move(waiter), std::move(packets));
 }
 
 NetworkStats Network::stats() const {

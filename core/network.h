@@ -2,13 +2,14 @@
 //
 // A network is shared (std::shared_ptr) by its node in the namespace and by every port joined to
 // it, so it outlives an unlink until the last port closes. One mutex guards the network and all its
-// ports; it is never held while a waiter completes (that is, while replying to the kernel).
-// Thread-safe.
+// ports; it is never held while a waiter completes (that is, while replying to the kernel: see
+// core/completions.h). Flow control "block" (the sends waiting for room) is a FlowControl the
+// network owns and runs under the same lock. Time is a parameter: the network never reads the
+// clock. Thread-safe.
 #ifndef IPNFS_CORE_NETWORK_H_
 #define IPNFS_CORE_NETWORK_H_
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
@@ -22,9 +23,13 @@
 #include "absl/time/time.h"
 #include "core/network_config.h"
 #include "core/port.h"
+#include "core/waiters.h"
 #include "policies/policy.h"
 
 namespace ipnfs {
+
+class Completions;
+class FlowControl;
 
 struct NetworkStats {
   size_t ports = 0;
@@ -55,6 +60,7 @@ class Network : public std::enable_shared_from_this<Network> {
 
   Network(const Network&) = delete;
   Network& operator=(const Network&) = delete;
+  ~Network();
 
   // A new port with `mode`, opened by `owner` at `now`. EUSERS when max_ports are joined. Under
   // flow control "block" a new receiver may take a packet waiting for room (anycast).
@@ -91,37 +97,33 @@ class Network : public std::enable_shared_from_this<Network> {
   absl::Time last_send() const;
 
  private:
+  friend class FlowControl;
   friend class Port;
-  class QueueRoom;
-  class Completions;
-  struct BlockedSend;
 
   Network(std::unique_ptr<Policy> policy, NetworkConfig config);
 
+  // Takes `port` out of the network. Under "block" the senders it held back are released at
+  // latest_now_.
   void Leave(Port& port);
   // Without `waiter`: sends now or returns why not (EAGAIN when it would wait). With `waiter`:
   // completes or fails it, now or once it may go, and returns OK.
   // `packet` null or empty: an empty send. Every receiver shares `packet`.
   absl::Status Send(Port& from, PacketRef packet, absl::Time now,
                     std::unique_ptr<SendWaiter> waiter);
-  void Receive(Port& port, std::unique_ptr<ReadWaiter> waiter, bool nonblocking);
-  size_t TakeQueued(Port& port, size_t max_packets, std::vector<PacketRef>& out);
-  void Cancel(Port& port, uint64_t waiter_id);
-  PollState Poll(Port& port, std::unique_ptr<PollWaiter> waiter);
-  void CancelAll(Port& port, int error_number);
 
-  // True when `port` cannot take a packet now and, under flow control, makes senders wait.
-  bool HoldsBackLocked(const Port& port, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // True when a receiver among `destinations` holds a packet back under flow control.
-  bool HeldBackLocked(const std::vector<PortId>& destinations, absl::Time now) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // What poll reports as POLLOUT for `port`: a write now would not wait.
-  bool WritableLocked(const Port& port, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Wakes the pollers of senders that may write now (flow control "block" only).
-  void NotifyWritersLocked(absl::Time now, Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Remembers `now` as the latest time a caller brought, if it is.
+  void SeeLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Under "block": room may have freed up or a receiver came or went, so the waiting sends that may
+  // go now are sent (see FlowControl::Release). Nothing happens under "drop".
+  void ReleaseWaitingLocked(absl::Time now, Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Completes `waiter` with the oldest queued packet, or, when it is framed, with every queued
+  // packet whose frame fits. The queue of `port` is not empty.
+  void CompleteFromQueueLocked(Port& port, std::unique_ptr<ReadWaiter> waiter, absl::Time now,
+                               Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends `packet` from `from` to `destinations` (those still joined) and to every monitor.
   void DeliverAllLocked(Port& from, const PacketRef& packet,
-                        const std::vector<PortId>& destinations, absl::Time now,
-                        Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                        const std::vector<PortId>& destinations, absl::Time now, Completions& done)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Delivers `packet` to `port` as it is, or, when it carries an offload `port` does not take, the
   // ordinary frames it stands for (`resolved`, filled on first use).
   void DeliverResolvedLocked(Port& port, const PacketRef& packet, std::vector<PacketRef>& resolved,
@@ -130,12 +132,6 @@ class Network : public std::enable_shared_from_this<Network> {
   void DeliverLocked(Port& port, const PacketRef& packet, Completions& done)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CountReceivedLocked(Port& port, const Packet& packet, size_t max_bytes, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Sends the waiting packets that now may go, oldest first per sender; wakes writers' pollers.
-  void ReleaseBlockedLocked(absl::Time now, Completions& done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Routes `send` again if the policy asked for it (BlockedSend::route_again): OK once it has its
-  // destinations, Unavailable while it must still wait, or the error that refuses it.
-  absl::Status RouteAgainLocked(BlockedSend& send, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ConfigurePolicyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -147,7 +143,9 @@ class Network : public std::enable_shared_from_this<Network> {
   PortId next_port_id_ ABSL_GUARDED_BY(mu_) = 1;
   NetworkStats stats_ ABSL_GUARDED_BY(mu_);
   absl::Time last_send_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  std::deque<BlockedSend> blocked_ ABSL_GUARDED_BY(mu_);
+  // The latest `now` any call brought: the time a port leaves at, since its destructor has none.
+  absl::Time latest_now_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  const std::unique_ptr<FlowControl> flow_ ABSL_PT_GUARDED_BY(mu_);
   std::vector<PolicyEvent> events_ ABSL_GUARDED_BY(mu_);
   uint64_t drops_reported_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time drops_reported_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

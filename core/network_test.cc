@@ -1,14 +1,12 @@
 // Tests for Network and Port through their public contract, with the hub policy and tiny fake
-// waiters that record what the core did to them.
+// waiters that record what the core did to them (core/test_network.h). Flow control "block" has
+// its own tests in flow_control_test.cc.
 #include "core/network.h"
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstdint>
-#include <future>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -16,173 +14,12 @@
 #include "absl/time/time.h"
 #include "core/errno_status.h"
 #include "core/port.h"
+#include "core/test_network.h"
 #include "core/test_packets.h"
 #include "core/waiters.h"
-#include "policies/anycast_policy.h"
-#include "policies/hub_policy.h"
 
-namespace ipnfs {
+namespace ipnfs::test_network {
 namespace {
-
-const absl::Time kStart = absl::FromUnixSeconds(1'700'000'000);
-constexpr size_t kBigBuffer = 1 << 20;
-
-// What happened to one read request. Owned by the test; the fake waiter only points at it, since
-// the core owns (and destroys) the waiter itself. Declared before the ports, so that it outlives
-// any waiter a port still holds when the test ends.
-struct ReadOutcome {
-  int completions = 0;
-  int failures = 0;
-  std::vector<uint8_t> bytes;      // What the reader got, at most max_bytes().
-  const Packet* packet = nullptr;  // Which packet completed it.
-  int error_number = 0;
-  // Filled only by readers that probe the network lock while being completed.
-  bool network_was_unlocked = false;
-  std::future<void> probe;
-
-  int calls() const { return completions + failures; }
-  bool pending() const { return calls() == 0; }
-};
-
-enum class Reader { kWaiting, kGaveUp };
-
-// True when another thread can take `network`'s lock right now. When it cannot, the probe is left
-// running in `probe` (it finishes once the lock is released, keeping the network alive until
-// then) so that the caller does not block.
-bool LockIsFree(std::shared_ptr<const Network> network, std::future<void>& probe) {
-  probe = std::async(std::launch::async, [network] { network->stats(); });
-  return probe.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
-}
-
-class FakeReadWaiter final : public ReadWaiter {
- public:
-  FakeReadWaiter(uint64_t id, size_t max_bytes, ReadOutcome& outcome, Reader reader,
-                 std::shared_ptr<const Network> probe_lock_of)
-      : ReadWaiter(id, max_bytes),
-        outcome_(outcome),
-        abandoned_(reader == Reader::kGaveUp),
-        probe_lock_of_(std::move(probe_lock_of)) {}
-
-  bool Abandoned() const override { return abandoned_; }
-
-  void Complete(const Packet& packet) override {
-    ++outcome_.completions;
-    absl::Span<const uint8_t> bytes = packet.bytes();
-    const size_t n = std::min(bytes.size(), max_bytes());
-    outcome_.bytes.assign(bytes.begin(), bytes.begin() + n);
-    outcome_.packet = &packet;
-    if (probe_lock_of_ != nullptr) {
-      outcome_.network_was_unlocked = LockIsFree(probe_lock_of_, outcome_.probe);
-    }
-  }
-
-  void Fail(int error_number) override {
-    ++outcome_.failures;
-    outcome_.error_number = error_number;
-  }
-
- private:
-  ReadOutcome& outcome_;
-  const bool abandoned_;
-  const std::shared_ptr<const Network> probe_lock_of_;  // Null: no probe.
-};
-
-std::unique_ptr<ReadWaiter> Read(ReadOutcome& outcome, uint64_t id = 1,
-                                 size_t max_bytes = kBigBuffer) {
-  return std::make_unique<FakeReadWaiter>(id, max_bytes, outcome, Reader::kWaiting, nullptr);
-}
-
-std::unique_ptr<ReadWaiter> AbandonedRead(ReadOutcome& outcome, uint64_t id = 1) {
-  return std::make_unique<FakeReadWaiter>(id, kBigBuffer, outcome, Reader::kGaveUp, nullptr);
-}
-
-// What happened to one write request parked under flow control.
-struct SendOutcome {
-  int completions = 0;
-  int failures = 0;
-  int error_number = 0;
-
-  int calls() const { return completions + failures; }
-  bool pending() const { return calls() == 0; }
-};
-
-class FakeSendWaiter final : public SendWaiter {
- public:
-  FakeSendWaiter(uint64_t id, SendOutcome& outcome) : SendWaiter(id), outcome_(outcome) {}
-  bool Abandoned() const override { return false; }
-  void Complete() override { ++outcome_.completions; }
-  void Fail(int error_number) override {
-    ++outcome_.failures;
-    outcome_.error_number = error_number;
-  }
-
- private:
-  SendOutcome& outcome_;
-};
-
-std::unique_ptr<SendWaiter> Write(SendOutcome& outcome, uint64_t id = 1) {
-  return std::make_unique<FakeSendWaiter>(id, outcome);
-}
-
-// What happened to one poll registration. Declared before the ports, like ReadOutcome.
-struct PollOutcome {
-  int notifications = 0;
-  bool destroyed = false;
-  bool network_was_unlocked = false;
-  std::future<void> probe;
-};
-
-class FakePollWaiter final : public PollWaiter {
- public:
-  FakePollWaiter(PollOutcome& outcome, std::shared_ptr<const Network> probe_lock_of)
-      : outcome_(outcome), probe_lock_of_(std::move(probe_lock_of)) {}
-  ~FakePollWaiter() override { outcome_.destroyed = true; }
-
-  void Notify() override {
-    ++outcome_.notifications;
-    if (probe_lock_of_ != nullptr) {
-      outcome_.network_was_unlocked = LockIsFree(probe_lock_of_, outcome_.probe);
-    }
-  }
-
- private:
-  PollOutcome& outcome_;
-  const std::shared_ptr<const Network> probe_lock_of_;  // Null: no probe.
-};
-
-std::unique_ptr<PollWaiter> Watch(PollOutcome& outcome) {
-  return std::make_unique<FakePollWaiter>(outcome, nullptr);
-}
-
-NetworkConfig Config(Flow flow, size_t qlen, size_t mtu = 1500,
-                     absl::Duration stall = absl::Minutes(10)) {
-  NetworkConfig config;
-  config.flow = flow;
-  config.qlen = qlen;
-  config.mtu = mtu;
-  config.stall = stall;
-  return config;
-}
-
-std::shared_ptr<Network> NewHub(NetworkConfig config = NetworkConfig{}) {
-  return Network::Create(std::make_unique<HubPolicy>(), config);
-}
-
-// Joins at `now`; a refused join fails the test (and the null port then crashes it).
-std::unique_ptr<Port> JoinAs(Network& network, PortMode mode, absl::Time now = kStart) {
-  absl::StatusOr<std::unique_ptr<Port>> port = network.Join(mode, PortOwner{}, now);
-  EXPECT_TRUE(port.ok()) << port.status();
-  return port.ok() ? *std::move(port) : nullptr;
-}
-
-const std::vector<uint8_t> kPacket = {0xde, 0xad, 0xbe, 0xef};
-
-// Reads one packet without blocking; the outcome tells what happened.
-ReadOutcome ReadNow(Port& port, size_t max_bytes = kBigBuffer) {
-  ReadOutcome outcome;
-  port.Receive(Read(outcome, 1, max_bytes), /*nonblocking=*/true);
-  return outcome;
-}
 
 TEST(Network, HubDeliversAPacketToEveryOtherReceiverExactlyOnce) {
   auto network = NewHub();
@@ -272,7 +109,7 @@ TEST(Network, ParkedReadIsCompletedByALaterSend) {
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
 
-  receiver->Receive(Read(read), /*nonblocking=*/false);
+  receiver->Receive(Read(read), Waiting::kPark, kStart);
   ASSERT_TRUE(read.pending());
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
 
@@ -299,7 +136,7 @@ TEST(Network, AbandonedReadFailsWithEintrAndIsNotParked) {
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
 
-  receiver->Receive(AbandonedRead(read), /*nonblocking=*/false);
+  receiver->Receive(AbandonedRead(read), Waiting::kPark, kStart);
   EXPECT_EQ(read.failures, 1);
   EXPECT_EQ(read.error_number, EINTR);
 
@@ -313,7 +150,7 @@ TEST(Network, CancelReadFailsTheParkedReadWithEintr) {
   ReadOutcome read;
   auto network = NewHub();
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(read, /*id=*/7), /*nonblocking=*/false);
+  receiver->Receive(Read(read, /*id=*/7), Waiting::kPark, kStart);
   ASSERT_TRUE(read.pending());
 
   receiver->Cancel(7);
@@ -328,8 +165,8 @@ TEST(Network, PacketAfterACancelledReadGoesToTheNextReader) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(cancelled, /*id=*/1), /*nonblocking=*/false);
-  receiver->Receive(Read(next, /*id=*/2), /*nonblocking=*/false);
+  receiver->Receive(Read(cancelled, /*id=*/1), Waiting::kPark, kStart);
+  receiver->Receive(Read(next, /*id=*/2), Waiting::kPark, kStart);
 
   receiver->Cancel(1);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
@@ -345,7 +182,7 @@ TEST(Network, PacketAfterTheOnlyReadWasCancelledIsQueuedNotLost) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(cancelled, /*id=*/1), /*nonblocking=*/false);
+  receiver->Receive(Read(cancelled, /*id=*/1), Waiting::kPark, kStart);
 
   receiver->Cancel(1);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
@@ -359,7 +196,7 @@ TEST(Network, CancelReadOfAnUnknownIdDoesNothing) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(read, /*id=*/1), /*nonblocking=*/false);
+  receiver->Receive(Read(read, /*id=*/1), Waiting::kPark, kStart);
 
   receiver->Cancel(99);
   EXPECT_TRUE(read.pending());
@@ -374,7 +211,7 @@ TEST(Network, CancelReadAfterTheReadCompletedDoesNothing) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(read, /*id=*/1), /*nonblocking=*/false);
+  receiver->Receive(Read(read, /*id=*/1), Waiting::kPark, kStart);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
   ASSERT_EQ(read.completions, 1);
 
@@ -421,7 +258,7 @@ TEST(Network, ParkedReadWithAShortBufferGivesTheFirstBytesAndCountsATruncation) 
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(read, /*id=*/1, /*max_bytes=*/3), /*nonblocking=*/false);
+  receiver->Receive(Read(read, /*id=*/1, /*max_bytes=*/3), Waiting::kPark, kStart);
 
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
 
@@ -448,11 +285,11 @@ TEST(Network, PollIsReadableOnlyWhileAPacketIsQueued) {
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
 
-  EXPECT_FALSE(receiver->Poll(nullptr).readable);
+  EXPECT_FALSE(receiver->Poll(nullptr, kStart).readable);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
-  EXPECT_TRUE(receiver->Poll(nullptr).readable);
+  EXPECT_TRUE(receiver->Poll(nullptr, kStart).readable);
   ASSERT_EQ(ReadNow(*receiver).completions, 1);
-  EXPECT_FALSE(receiver->Poll(nullptr).readable);
+  EXPECT_FALSE(receiver->Poll(nullptr, kStart).readable);
 }
 
 TEST(Network, SendingPortIsAlwaysWritableWhenFullQueuesDrop) {
@@ -461,14 +298,14 @@ TEST(Network, SendingPortIsAlwaysWritableWhenFullQueuesDrop) {
   auto send_only = JoinAs(*network, PortMode::kSend);
   auto receive_only = JoinAs(*network, PortMode::kReceive);
 
-  EXPECT_TRUE(send_receive->Poll(nullptr).writable);
-  EXPECT_TRUE(send_only->Poll(nullptr).writable);
+  EXPECT_TRUE(send_receive->Poll(nullptr, kStart).writable);
+  EXPECT_TRUE(send_only->Poll(nullptr, kStart).writable);
   // Still writable when the receivers' queues are full: the next packet is dropped, not held.
   ASSERT_TRUE(send_only->Send(kPacket, kStart).ok());
   ASSERT_TRUE(send_only->Send(kPacket, kStart).ok());
   ASSERT_EQ(receive_only->queued(), 1u);
-  EXPECT_TRUE(send_only->Poll(nullptr).writable);
-  EXPECT_TRUE(send_receive->Poll(nullptr).writable);
+  EXPECT_TRUE(send_only->Poll(nullptr, kStart).writable);
+  EXPECT_TRUE(send_receive->Poll(nullptr, kStart).writable);
 }
 
 TEST(Network, PollWaiterIsNotifiedOnceWhenAPacketIsQueued) {
@@ -477,7 +314,7 @@ TEST(Network, PollWaiterIsNotifiedOnceWhenAPacketIsQueued) {
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
 
-  EXPECT_FALSE(receiver->Poll(Watch(poll)).readable);
+  EXPECT_FALSE(receiver->Poll(Watch(poll), kStart).readable);
   EXPECT_EQ(poll.notifications, 0);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
   EXPECT_EQ(poll.notifications, 1);
@@ -490,9 +327,9 @@ TEST(Network, NewPollWaiterReplacesTheOldOne) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Poll(Watch(old_poll));
+  receiver->Poll(Watch(old_poll), kStart);
 
-  receiver->Poll(Watch(new_poll));
+  receiver->Poll(Watch(new_poll), kStart);
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
 
   EXPECT_EQ(old_poll.notifications, 0);
@@ -504,7 +341,7 @@ TEST(Network, DestroyingAPortFailsItsParkedReadWithEbadf) {
   ReadOutcome read;
   auto network = NewHub();
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Receive(Read(read), /*nonblocking=*/false);
+  receiver->Receive(Read(read), Waiting::kPark, kStart);
   ASSERT_TRUE(read.pending());
 
   receiver.reset();
@@ -610,7 +447,7 @@ TEST(Network, ReadIsCompletedWithTheNetworkUnlocked) {
   auto receiver = JoinAs(*network, PortMode::kReceive);
   receiver->Receive(
       std::make_unique<FakeReadWaiter>(1, kBigBuffer, read, Reader::kWaiting, network),
-      /*nonblocking=*/false);
+      Waiting::kPark, kStart);
 
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
 
@@ -623,7 +460,7 @@ TEST(Network, PollWaiterIsNotifiedWithTheNetworkUnlocked) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto receiver = JoinAs(*network, PortMode::kReceive);
-  receiver->Poll(std::make_unique<FakePollWaiter>(poll, network));
+  receiver->Poll(std::make_unique<FakePollWaiter>(poll, network), kStart);
 
   ASSERT_TRUE(sender->Send(kPacket, kStart).ok());
 
@@ -657,13 +494,13 @@ TEST(Network, OffloadedPacketReachesAPortThatAcceptsOffloadsUnchanged) {
   auto network = NewHub();
   auto sender = JoinAs(*network, PortMode::kSend);
   auto tap = JoinAs(*network, PortMode::kReceive);
-  tap->SetAcceptsOffloads(true);
+  tap->SetOffloadDelivery(OffloadDelivery::kAsIs);
   const test_packets::Bytes packet = test_packets::Tcp4Packet(2500, kAck);
 
   ASSERT_TRUE(sender->Send(packet, kTso4, kStart).ok());
 
   std::vector<PacketRef> taken;
-  ASSERT_EQ(tap->TakeQueued(8, taken), 1u);
+  ASSERT_EQ(tap->TakeQueued(8, taken, kStart), 1u);
   EXPECT_EQ(std::vector<uint8_t>(taken[0]->bytes().begin(), taken[0]->bytes().end()), packet);
   EXPECT_EQ(taken[0]->offload(), kTso4);
 }
@@ -678,7 +515,7 @@ TEST(Network, OffloadedPacketReachesOtherPortsAndMonitorsAsSegments) {
 
   for (Port* port : {reader.get(), monitor.get()}) {
     std::vector<PacketRef> taken;
-    ASSERT_EQ(port->TakeQueued(8, taken), 3u);
+    ASSERT_EQ(port->TakeQueued(8, taken, kStart), 3u);
     EXPECT_EQ(taken[0]->size(), 14u + 40 + 1000);
     EXPECT_EQ(taken[2]->size(), 14u + 40 + 500);
     for (const PacketRef& frame : taken) EXPECT_TRUE(frame->offload().plain());
@@ -712,7 +549,7 @@ TEST(Network, AdoptedPacketIsDeliveredWithoutACopy) {
   ASSERT_TRUE(sender->SendPacket(Packet::Adopt(std::move(buffer), 2, 4, kStart), kStart).ok());
 
   std::vector<PacketRef> taken;
-  ASSERT_EQ(receiver->TakeQueued(1, taken), 1u);
+  ASSERT_EQ(receiver->TakeQueued(1, taken, kStart), 1u);
   EXPECT_EQ(taken[0]->bytes().data(), bytes);
   EXPECT_EQ(std::vector<uint8_t>(taken[0]->bytes().begin(), taken[0]->bytes().end()), kPacket);
 }
@@ -728,8 +565,6 @@ TEST(Network, OffloadedPacketThatCannotBeSegmentedIsRefusedWithEinval) {
   EXPECT_EQ(reader->queued(), 0u);
 }
 
-const std::vector<uint8_t> kFirst = {1}, kSecond = {2}, kThird = {3};
-
 // ---- Batched taking (Port::TakeQueued) ----
 
 TEST(Network, TakeQueuedMovesAtMostTheAskedNumberOldestFirst) {
@@ -739,7 +574,7 @@ TEST(Network, TakeQueuedMovesAtMostTheAskedNumberOldestFirst) {
   for (uint8_t i = 1; i <= 3; ++i) ASSERT_TRUE(sender->Send(std::vector<uint8_t>{i}, kStart).ok());
   std::vector<PacketRef> taken;
 
-  EXPECT_EQ(receiver->TakeQueued(2, taken), 2u);
+  EXPECT_EQ(receiver->TakeQueued(2, taken, kStart), 2u);
 
   ASSERT_EQ(taken.size(), 2u);
   EXPECT_EQ(taken[0]->bytes()[0], 1);
@@ -754,369 +589,26 @@ TEST(Network, TakeQueuedOnAnEmptyQueueTakesNothing) {
   auto receiver = JoinAs(*network, PortMode::kReceive);
   std::vector<PacketRef> taken;
 
-  EXPECT_EQ(receiver->TakeQueued(8, taken), 0u);
+  EXPECT_EQ(receiver->TakeQueued(8, taken, kStart), 0u);
   EXPECT_TRUE(taken.empty());
 }
 
 TEST(Network, TakeQueuedReleasesASenderWaitingUnderBlockFlow) {
   SendOutcome sent;
-  const absl::Time now = absl::Now();
+  const absl::Time now = kStart;
   auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
   auto sender = JoinAs(*network, PortMode::kSend, now);
   auto receiver = JoinAs(*network, PortMode::kReceive, now);
   ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
+  sender->Send(kSecond, now, Write(sent), Waiting::kPark);
   ASSERT_TRUE(sent.pending());
   std::vector<PacketRef> taken;
 
-  ASSERT_EQ(receiver->TakeQueued(1, taken), 1u);
+  ASSERT_EQ(receiver->TakeQueued(1, taken, now), 1u);
 
   EXPECT_EQ(sent.completions, 1);
   EXPECT_EQ(ReadNow(*receiver).bytes, kSecond);
-}
-
-// ---- Flow control "block" ----
-// The core reads the real clock in Receive() and Poll(), so these tests start at absl::Now() and
-// use a long stall, so that no receiver counts as stalled unless a test says so.
-
-TEST(Network, BlockFlowRefusesASendThatWouldOverflowAReceiverWithEagain) {
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto receiver = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-
-  EXPECT_EQ(StatusToErrno(sender->Send(kSecond, now)), EAGAIN);
-
-  EXPECT_EQ(network->stats().packets_sent, 1u);
-  EXPECT_EQ(network->stats().drops_queue_full, 0u);
-  EXPECT_EQ(ReadNow(*receiver).bytes, kFirst);
-  EXPECT_EQ(ReadNow(*receiver).completions, 0);
-}
-
-TEST(Network, NonblockingSendUnderBlockFlowFailsItsWaiterWithEagain) {
-  SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto receiver = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/true);
-
-  EXPECT_EQ(sent.failures, 1);
-  EXPECT_EQ(sent.error_number, EAGAIN);
-  EXPECT_EQ(receiver->queued(), 1u);
-}
-
-TEST(Network, SendWithRoomCompletesItsWaiterAtOnce) {
-  SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto receiver = JoinAs(*network, PortMode::kReceive, now);
-
-  sender->Send(kFirst, now, Write(sent), /*nonblocking=*/false);
-
-  EXPECT_EQ(sent.completions, 1);
-  EXPECT_EQ(sent.failures, 0);
-  EXPECT_EQ(ReadNow(*receiver).bytes, kFirst);
-}
-
-TEST(Network, ParkedSendGoesOnceTheReceiverReads) {
-  SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto receiver = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
-  ASSERT_TRUE(sent.pending());
-  ASSERT_EQ(ReadNow(*receiver).bytes, kFirst);
-
-  EXPECT_EQ(sent.completions, 1);
-  EXPECT_EQ(sent.failures, 0);
-  EXPECT_EQ(ReadNow(*receiver).bytes, kSecond);
-}
-
-TEST(Network, ParkedSendsFromOneSenderAllGoInOrderAsTheReceiverReads) {
-  SendOutcome second, third;
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto receiver = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(second, /*id=*/2), /*nonblocking=*/false);
-  sender->Send(kThird, now, Write(third, /*id=*/3), /*nonblocking=*/false);
-  ASSERT_TRUE(second.pending() && third.pending());
-
-  ASSERT_EQ(ReadNow(*receiver).bytes, kFirst);
-  EXPECT_EQ(second.completions, 1);
-  EXPECT_TRUE(third.pending());
-  EXPECT_EQ(ReadNow(*receiver).bytes, kSecond);
-  EXPECT_EQ(third.completions, 1);
-  EXPECT_EQ(ReadNow(*receiver).bytes, kThird);
-}
-
-TEST(Network, StalledReceiverDoesNotHoldBackSenders) {
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1, /*mtu=*/1500, /*stall=*/absl::Seconds(1)));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto stalled = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-
-  // Two seconds later the receiver has read nothing: it is skipped, and the packet is dropped
-  // for it alone.
-  EXPECT_TRUE(sender->Send(kSecond, now + absl::Seconds(2)).ok());
-
-  EXPECT_EQ(stalled->counters().dropped, 1u);
-  EXPECT_EQ(network->stats().packets_sent, 2u);
-}
-
-TEST(Network, CancelledParkedSendFailsWithEintrAndSendsNothing) {
-  SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto receiver = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent, /*id=*/9), /*nonblocking=*/false);
-
-  sender->Cancel(9);
-
-  EXPECT_EQ(sent.failures, 1);
-  EXPECT_EQ(sent.error_number, EINTR);
-  EXPECT_EQ(ReadNow(*receiver).bytes, kFirst);
-  EXPECT_EQ(ReadNow(*receiver).completions, 0);
-  EXPECT_EQ(sent.calls(), 1);
-  EXPECT_EQ(network->stats().packets_sent, 1u);
-}
-
-TEST(Network, DestroyingAPortFailsItsParkedSendWithEbadf) {
-  SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto receiver = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
-
-  sender.reset();
-
-  EXPECT_EQ(sent.failures, 1);
-  EXPECT_EQ(sent.error_number, EBADF);
-  EXPECT_EQ(ReadNow(*receiver).bytes, kFirst);
-  EXPECT_EQ(ReadNow(*receiver).completions, 0);
-}
-
-TEST(Network, ParkedSendGoesWhenTheFullReceiverLeaves) {
-  SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto full = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
-  ASSERT_TRUE(sent.pending());
-
-  full.reset();
-
-  EXPECT_EQ(sent.completions, 1);
-}
-
-TEST(Network, SwitchingToDropFlowReleasesAParkedSend) {
-  SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto receiver = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
-
-  network->SetConfig(Config(Flow::kDrop, /*qlen=*/1), now);
-
-  EXPECT_EQ(sent.completions, 1);
-  EXPECT_EQ(receiver->counters().dropped, 1u);
-}
-
-TEST(Network, RaisingTheQueueLengthReleasesAParkedSend) {
-  SendOutcome sent;
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto receiver = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  sender->Send(kSecond, now, Write(sent), /*nonblocking=*/false);
-
-  network->SetConfig(Config(Flow::kBlock, /*qlen=*/2), now);
-
-  EXPECT_EQ(sent.completions, 1);
-  EXPECT_EQ(receiver->queued(), 2u);
-}
-
-TEST(Network, SenderHeldBackByAFullReceiverIsNotWritable) {
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto receiver = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Poll(nullptr).writable);
-
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-
-  EXPECT_FALSE(sender->Poll(nullptr).writable);
-}
-
-// A nonblocking sender that got EAGAIN has nothing parked; only its poll waiter can wake it.
-TEST(Network, SenderPollingForRoomIsNotifiedWhenTheReceiverReads) {
-  PollOutcome poll;
-  const absl::Time now = absl::Now();
-  auto network = NewHub(Config(Flow::kBlock, /*qlen=*/1));
-  auto sender = JoinAs(*network, PortMode::kSend, now);
-  auto receiver = JoinAs(*network, PortMode::kReceive, now);
-  ASSERT_TRUE(sender->Send(kFirst, now).ok());
-  ASSERT_EQ(StatusToErrno(sender->Send(kSecond, now)), EAGAIN);
-  ASSERT_FALSE(sender->Poll(Watch(poll)).writable);
-
-  ASSERT_EQ(ReadNow(*receiver).bytes, kFirst);
-
-  EXPECT_EQ(poll.notifications, 1);
-  EXPECT_TRUE(sender->Poll(nullptr).writable);
-}
-
-// ---- Anycast under flow control "block" ----
-// The policy picks a worker with room; when none has room the packet waits, unrouted, and goes
-// to whichever worker reads first.
-
-std::shared_ptr<Network> NewAnycast(NetworkConfig config) {
-  return Network::Create(std::make_unique<AnycastPolicy>(), config);
-}
-
-uint64_t CounterOf(const Network& network, absl::string_view name) {
-  for (const auto& [counter, value] : network.stats().policy_counters) {
-    if (counter == name) return value;
-  }
-  ADD_FAILURE() << "no counter " << name;
-  return 0;
-}
-
-// An anycast network under flow control "block" with a queue of one packet: a producer and a
-// worker whose queue already holds kFirst. Declare outcomes before it, so that they outlive it.
-struct FullAnycastQueue {
-  explicit FullAnycastQueue(Flow flow = Flow::kBlock, absl::Duration stall = absl::Minutes(10))
-      : network(NewAnycast(Config(flow, /*qlen=*/1, /*mtu=*/1500, stall))),
-        producer(JoinAs(*network, PortMode::kSend, now)),
-        worker(JoinAs(*network, PortMode::kReceive, now)) {
-    EXPECT_TRUE(producer->Send(kFirst, now).ok());
-  }
-
-  void ExpectTheWorkerHoldsOnlyTheFirstPacket() {
-    EXPECT_EQ(ReadNow(*worker).bytes, kFirst);
-    EXPECT_EQ(ReadNow(*worker).completions, 0);
-  }
-
-  // Joins another worker.
-  std::unique_ptr<Port> JoinWorker() { return JoinAs(*network, PortMode::kReceive, now); }
-  // A blocking send of `packet` whose waiter records into `sent`.
-  void SendWaiting(const std::vector<uint8_t>& packet, SendOutcome& sent) {
-    producer->Send(packet, now, Write(sent), /*nonblocking=*/false);
-  }
-
-  const absl::Time now = absl::Now();
-  std::shared_ptr<Network> network;
-  std::unique_ptr<Port> producer;
-  std::unique_ptr<Port> worker;
-};
-
-TEST(Network, AnycastSendWaitsWhenNoWorkerHasRoomThenGoesToTheWorkerThatReads) {
-  SendOutcome sent;
-  FullAnycastQueue queue;
-  auto second = queue.JoinWorker();
-  ASSERT_TRUE(queue.producer->Send(kSecond, queue.now).ok());
-
-  queue.SendWaiting(kThird, sent);
-  ASSERT_TRUE(sent.pending());
-  ASSERT_EQ(ReadNow(*second).bytes, kSecond);
-
-  EXPECT_EQ(sent.completions, 1);
-  EXPECT_EQ(ReadNow(*second).bytes, kThird);
-  EXPECT_EQ(queue.worker->queued(), 1u);
-  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 0u);
-  EXPECT_EQ(queue.network->stats().drops_queue_full, 0u);
-}
-
-TEST(Network, AnycastSendWithNoWorkerRoomFailsWithEagainWithoutWaiting) {
-  SendOutcome sent;
-  FullAnycastQueue queue;
-
-  EXPECT_EQ(StatusToErrno(queue.producer->Send(kSecond, queue.now)), EAGAIN);
-  queue.producer->Send(kSecond, queue.now, Write(sent), /*nonblocking=*/true);
-
-  EXPECT_EQ(sent.error_number, EAGAIN);
-  EXPECT_EQ(queue.network->stats().packets_sent, 1u);
-  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 0u);
-  queue.ExpectTheWorkerHoldsOnlyTheFirstPacket();
-}
-
-TEST(Network, AnycastProducerIsWritableWhileAnyWorkerHasRoom) {
-  PollOutcome poll;
-  FullAnycastQueue queue;
-  auto second = queue.JoinWorker();
-  EXPECT_TRUE(queue.producer->Poll(nullptr).writable) << "the second worker has room";
-  ASSERT_TRUE(queue.producer->Send(kSecond, queue.now).ok());
-  ASSERT_FALSE(queue.producer->Poll(Watch(poll)).writable);
-
-  ASSERT_EQ(ReadNow(*queue.worker).bytes, kFirst);  // The second worker is still full.
-
-  EXPECT_EQ(poll.notifications, 1);
-  EXPECT_TRUE(queue.producer->Poll(nullptr).writable);
-}
-
-TEST(Network, AnycastWaitingSendGoesToAWorkerThatJoins) {
-  SendOutcome sent;
-  FullAnycastQueue queue;
-  queue.SendWaiting(kSecond, sent);
-  ASSERT_TRUE(sent.pending());
-
-  auto fresh = queue.JoinWorker();
-
-  EXPECT_EQ(sent.completions, 1);
-  EXPECT_EQ(ReadNow(*fresh).bytes, kSecond);
-}
-
-TEST(Network, AnycastWaitingSendIsDroppedAndCountedOnceEveryFullWorkerHasStalled) {
-  SendOutcome sent;
-  FullAnycastQueue queue(Flow::kBlock, /*stall=*/absl::Seconds(1));
-  queue.SendWaiting(kSecond, sent);
-  queue.network->Tick(queue.now + absl::Milliseconds(500));
-  ASSERT_TRUE(sent.pending()) << "released before stall_ms";
-
-  queue.network->Tick(queue.now + absl::Seconds(2));
-
-  EXPECT_EQ(sent.completions, 1);
-  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 1u);
-  queue.ExpectTheWorkerHoldsOnlyTheFirstPacket();
-}
-
-TEST(Network, AnycastWaitingSendIsCountedAsNoReceiverWhenTheLastWorkerLeaves) {
-  SendOutcome sent;
-  FullAnycastQueue queue;
-  queue.SendWaiting(kSecond, sent);
-
-  queue.worker.reset();
-
-  EXPECT_EQ(sent.completions, 1);
-  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_receiver"), 1u);
-}
-
-TEST(Network, AnycastUnderDropFlowStillDropsAndCountsWhenNoWorkerHasRoom) {
-  FullAnycastQueue queue(Flow::kDrop);
-
-  EXPECT_TRUE(queue.producer->Send(kSecond, queue.now).ok());
-
-  EXPECT_EQ(CounterOf(*queue.network, "anycast_no_room"), 1u);
-  EXPECT_TRUE(queue.producer->Poll(nullptr).writable);
 }
 
 }  // namespace
-}  // namespace ipnfs
+}  // namespace ipnfs::test_network

@@ -1,8 +1,9 @@
 // Port: one open of a network file. It sends, receives, or both, according to its open mode.
 //
 // Created by Network::Join and owned by whoever opened it (the FUSE layer's file handle); the port
-// keeps its network alive, and leaves it when destroyed. All state below is guarded by the
-// network's lock; the methods may be called from any thread.
+// keeps its network alive, and leaves it when destroyed. The port serves its own reads (its queue,
+// parked reads and poll waiter); a send goes through the network, which routes it. All state below
+// is guarded by the network's lock, which the methods take; they may be called from any thread.
 #ifndef IPNFS_CORE_PORT_H_
 #define IPNFS_CORE_PORT_H_
 
@@ -34,12 +35,12 @@ struct PortOwner {
 };
 
 struct PortCounters {
-  uint64_t packets_in = 0;   // Delivered to this port's reader.
+  uint64_t packets_in = 0;  // Delivered to this port's reader.
   uint64_t bytes_in = 0;
   uint64_t packets_out = 0;  // Sent from this port.
   uint64_t bytes_out = 0;
-  uint64_t dropped = 0;      // Not queued because the queue was full.
-  uint64_t truncated = 0;    // Read into a buffer shorter than the packet.
+  uint64_t dropped = 0;    // Not queued because the queue was full.
+  uint64_t truncated = 0;  // Read into a buffer shorter than the packet.
 };
 
 struct PollState {
@@ -47,18 +48,26 @@ struct PollState {
   bool writable = false;
 };
 
+// What a port gets of a packet with offloads left to do (see core/segmentation.h).
+enum class OffloadDelivery {
+  kResolved,  // The ordinary frames it stands for (the default).
+  kAsIs,      // The packet as it is: for an adapter that hands the offload on to the kernel (a tap
+              // with virtio-net headers).
+};
+
 class Port {
  public:
   Port(const Port&) = delete;
   Port& operator=(const Port&) = delete;
-  // Leaves the network; fails any request still parked with EBADF.
+  // Leaves the network; fails any request still parked with EBADF. Senders that the port held
+  // back are released at the latest time the network was given (a destructor takes no `now`).
   ~Port();
 
   PortId id() const { return id_; }
   PortMode mode() const { return mode_; }
   // A monitor receives a copy of every packet sent in the network and is never a destination of
   // the policy (see Network::JoinMonitor).
-  bool monitor() const { return monitor_; }
+  bool monitor() const { return role_ == Role::kMonitor; }
   const PortOwner& owner() const { return owner_; }
   Network& network() const { return *network_; }
 
@@ -76,34 +85,34 @@ class Port {
   // no further copy.
   absl::Status SendPacket(PacketRef packet, absl::Time now);
 
-  // Whether this port gets packets with offloads as they are (true) or the ordinary frames they
-  // stand for (false, the default): only an adapter that hands the offload on to the kernel (a
-  // tap with virtio-net headers) sets it.
-  void SetAcceptsOffloads(bool accepts);
+  // How this port gets packets with offloads; OffloadDelivery::kResolved until set.
+  void SetOffloadDelivery(OffloadDelivery delivery);
 
-  // The same, but when flow control ("block") makes the send wait and not `nonblocking`, `waiter`
-  // is parked and completed once its receivers have room (or stalled). Always completes or fails
-  // `waiter`, now or later.
+  // The same as Send(bytes, now), but when flow control ("block") makes the send wait and
+  // `waiting` is Waiting::kPark, `waiter` is parked and completed once its receivers have room (or
+  // stalled); with Waiting::kNever it fails with EAGAIN. Always completes or fails `waiter`, now
+  // or later.
   void Send(absl::Span<const uint8_t> bytes, absl::Time now, std::unique_ptr<SendWaiter> waiter,
-            bool nonblocking);
+            Waiting waiting);
 
-  // Completes `waiter` with the oldest queued packet, or fails it with EAGAIN when nothing is
-  // queued and `nonblocking`, or parks it until a packet arrives. Never blocks the caller.
-  void Receive(std::unique_ptr<ReadWaiter> waiter, bool nonblocking);
+  // Completes `waiter` at `now` with the oldest queued packet, or, when nothing is queued, fails it
+  // with EAGAIN (Waiting::kNever) or parks it until a packet arrives (Waiting::kPark). Never
+  // blocks the caller.
+  void Receive(std::unique_ptr<ReadWaiter> waiter, Waiting waiting, absl::Time now);
 
   // Moves up to `max_packets` queued packets to the end of `out`, oldest first, and counts them as
-  // read, under one lock: a batched non-blocking Receive for adapters that move many packets (the
-  // tap backend). Returns how many it moved; 0 when nothing is queued (or the port may not
-  // receive). Never parks anything.
-  size_t TakeQueued(size_t max_packets, std::vector<PacketRef>& out);
+  // read at `now`, under one lock: a batched non-blocking Receive for adapters that move many
+  // packets (the tap backend). Returns how many it moved; 0 when nothing is queued (or the port may
+  // not receive). Never parks anything.
+  size_t TakeQueued(size_t max_packets, std::vector<PacketRef>& out, absl::Time now);
 
   // Fails the parked read or send `waiter_id` with EINTR; nothing happens if it already
   // completed. No packet is consumed (or sent) for it.
   void Cancel(uint64_t waiter_id);
 
-  // What poll(2) reports now. `waiter`, if given, replaces the previous one and is notified when a
-  // packet is queued.
-  PollState Poll(std::unique_ptr<PollWaiter> waiter);
+  // What poll(2) reports at `now`. `waiter`, if given, replaces the previous one and is notified
+  // when a packet is queued (or, for a sender held back, when it may write).
+  PollState Poll(std::unique_ptr<PollWaiter> waiter, absl::Time now);
 
   // Fails every parked request with `error_number` and drops the poll waiter (shutdown).
   void CancelAll(int error_number);
@@ -112,24 +121,31 @@ class Port {
   size_t queued() const;
 
  private:
+  friend class FlowControl;
   friend class Network;
-  Port(std::shared_ptr<Network> network, PortId id, PortMode mode, PortOwner owner, size_t qlen,
-       absl::Time now, bool monitor);
+  // A member of the network, or a monitor of it.
+  enum class Role { kMember, kMonitor };
+
+  Port(std::shared_ptr<Network> network, PortId id, PortMode mode, Role role, PortOwner owner,
+       size_t qlen, absl::Time now);
+
+  // True when a packet delivered now would not be dropped: a read is parked or the queue has room.
+  bool HasRoom() const { return !parked_.empty() || queue_.size() < queue_.capacity(); }
 
   const std::shared_ptr<Network> network_;
   const PortId id_;
   const PortMode mode_;
+  const Role role_;
   const PortOwner owner_;
-  const bool monitor_;
 
   // Guarded by network_->mu_.
   PortQueue queue_;
   std::deque<std::unique_ptr<ReadWaiter>> parked_;
   std::unique_ptr<PollWaiter> poll_;
   PortCounters counters_;
-  absl::Time last_read_;  // Last time a packet was handed to this port's reader (or join time).
+  absl::Time last_read_;      // Last time a packet was handed to this port's reader (or join time).
   size_t blocked_sends_ = 0;  // Sends from this port waiting for room.
-  bool accepts_offloads_ = false;
+  OffloadDelivery offload_delivery_ = OffloadDelivery::kResolved;
 };
 
 }  // namespace ipnfs

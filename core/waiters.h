@@ -1,5 +1,5 @@
-// Waiters: how an adapter (the FUSE layer) parks a read, a write or a poll on a port without the network
-// core knowing about FUSE.
+// Waiters: how an adapter (the FUSE layer) parks a read, a write or a poll on a port without the
+// network core knowing about FUSE.
 //
 // The core owns a waiter from the moment it is handed over until it completes it. Completion always
 // happens with no network lock held, so an adapter may reply to the kernel from inside Complete().
@@ -14,10 +14,14 @@
 
 namespace ipnfs {
 
+// What a read or write request does when it cannot complete now (nothing queued, or flow control
+// holds it back): park until it can, or never wait and fail with EAGAIN (O_NONBLOCK).
+enum class Waiting { kPark, kNever };
+
 // One read request. Exactly one of Complete() or Fail() is called, once.
 class ReadWaiter {
  public:
-  // `id` identifies the request to CancelRead(); `max_bytes` is the reader's buffer size.
+  // `id` identifies the request to Port::Cancel(); `max_bytes` is the reader's buffer size.
   ReadWaiter(uint64_t id, size_t max_bytes) : id_(id), max_bytes_(max_bytes) {}
   virtual ~ReadWaiter() = default;
 

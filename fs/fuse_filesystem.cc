@@ -349,12 +349,12 @@ void FuseFilesystem::Create(fuse_req_t req, fuse_ino_t parent, const char* name,
 }
 
 void FuseFilesystem::Read(fuse_req_t req, fuse_ino_t, size_t size, off_t, fuse_file_info* fi) {
-  (*reinterpret_cast<FileHandle*>(fi->fh)->file).Read(req, size, fi->flags & O_NONBLOCK, From(req).parked_);
+  (*reinterpret_cast<FileHandle*>(fi->fh)->file).Read(req, size, WaitingFor(fi->flags), From(req).parked_);
 }
 
 void FuseFilesystem::Write(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t,
                            fuse_file_info* fi) {
-  (*reinterpret_cast<FileHandle*>(fi->fh)->file).Write(req, data, size, fi->flags & O_NONBLOCK, From(req).parked_);
+  (*reinterpret_cast<FileHandle*>(fi->fh)->file).Write(req, data, size, WaitingFor(fi->flags), From(req).parked_);
 }
 
 void FuseFilesystem::Poll(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, fuse_pollhandle* ph) {

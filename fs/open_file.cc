@@ -7,17 +7,17 @@
 namespace ipnfs {
 namespace {
 
-void OnInterrupt(fuse_req_t req, void* data) {
-  static_cast<ParkedRequests*>(data)->Interrupt(req);
-}
+void OnInterrupt(fuse_req_t req, void* data) { static_cast<ParkedRequests*>(data)->Interrupt(req); }
 
 }  // namespace
 
-void OpenFile::Register(fuse_req_t req, ParkedRequests& parked) {
+ParkedRequests* OpenFile::Register(fuse_req_t req, Waiting waiting, ParkedRequests& parked) {
+  if (waiting == Waiting::kNever) return nullptr;
   // An interrupt that already arrived makes fuse_req_interrupted() true, which the core checks
   // before parking.
   parked.Add(req, shared_from_this());
   fuse_req_interrupt_func(req, &OnInterrupt, &parked);
+  return &parked;
 }
 
 void ParkedRequests::Add(fuse_req_t req, std::shared_ptr<OpenFile> file) {

@@ -1,5 +1,6 @@
 // OpenFile: what an open file of the mount is to the FUSE layer (a network port, a capture
-// monitor), and ParkedRequests, the registry that lets interrupts reach requests parked on one.
+// monitor), and ParkedRequests, the registry that lets interrupts reach requests parked on one
+// (fs/fuse_waiters.h has the waiters that park them).
 //
 // Files are shared (std::shared_ptr): by the kernel's file handle and by every request parked on
 // them, so a file outlives an interrupt that races with its release. Thread-safe; called from
@@ -7,6 +8,7 @@
 #ifndef IPNFS_FS_OPEN_FILE_H_
 #define IPNFS_FS_OPEN_FILE_H_
 
+#include <fcntl.h>
 #include <fuse3/fuse_lowlevel.h>
 
 #include <cstdint>
@@ -25,9 +27,10 @@ class OpenFile : public std::enable_shared_from_this<OpenFile> {
  public:
   virtual ~OpenFile() = default;
 
-  // Each handler replies to `req` exactly once, now or later.
-  virtual void Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) = 0;
-  virtual void Write(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+  // Each handler replies to `req` exactly once, now or later. `waiting` says whether a read or
+  // write that cannot complete now parks (registered in `parked`) or fails with EAGAIN.
+  virtual void Read(fuse_req_t req, size_t size, Waiting waiting, ParkedRequests& parked) = 0;
+  virtual void Write(fuse_req_t req, const char* data, size_t size, Waiting waiting,
                      ParkedRequests& parked) = 0;
   virtual void Poll(fuse_req_t req, fuse_pollhandle* handle) = 0;
   virtual void Ioctl(fuse_req_t req, unsigned int cmd, const void* in, size_t in_size) = 0;
@@ -38,8 +41,10 @@ class OpenFile : public std::enable_shared_from_this<OpenFile> {
   virtual void CancelAll(int error_number) = 0;
 
  protected:
-  // Makes `req` reachable by interrupts before anything can answer (and free) it.
-  void Register(fuse_req_t req, ParkedRequests& parked);
+  // When `req` may park (Waiting::kPark), makes it reachable by interrupts before anything can
+  // answer (and free) it, and returns `parked`, the registry its waiter leaves when it replies.
+  // Else returns null: a request that never parks needs no registration.
+  ParkedRequests* Register(fuse_req_t req, Waiting waiting, ParkedRequests& parked);
 };
 
 // The requests that may be parked, by request, so that an interrupt can find their file.
@@ -57,22 +62,13 @@ class ParkedRequests {
   absl::flat_hash_map<fuse_req_t, std::shared_ptr<OpenFile>> requests_ ABSL_GUARDED_BY(mu_);
 };
 
-// A poll handle given to the core: notified once, then destroyed.
-class FusePollWaiter final : public PollWaiter {
- public:
-  explicit FusePollWaiter(fuse_pollhandle* handle) : handle_(handle) {}
-  ~FusePollWaiter() override { fuse_pollhandle_destroy(handle_); }
-  FusePollWaiter(const FusePollWaiter&) = delete;
-  FusePollWaiter& operator=(const FusePollWaiter&) = delete;
-
-  void Notify() override { fuse_lowlevel_notify_poll(handle_); }
-
- private:
-  fuse_pollhandle* handle_;
-};
-
 // The id a parked request is known by in the core.
 inline uint64_t RequestId(fuse_req_t req) { return reinterpret_cast<uintptr_t>(req); }
+
+// How requests on a file opened with `open_flags` wait: never with O_NONBLOCK.
+inline Waiting WaitingFor(int open_flags) {
+  return (open_flags & O_NONBLOCK) != 0 ? Waiting::kNever : Waiting::kPark;
+}
 
 }  // namespace ipnfs
 

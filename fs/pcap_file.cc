@@ -5,36 +5,25 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "absl/time/clock.h"
+#include "fs/fuse_waiters.h"
 #include "fs/pcap_format.h"
 
 namespace ipnfs {
 namespace {
 
 // A read parked until the next packet; its record then answers it.
-class PcapReadWaiter final : public ReadWaiter {
+class PcapReadWaiter final : public FuseWaiter<ReadWaiter> {
  public:
   PcapReadWaiter(fuse_req_t req, size_t size, PcapFile& file, ParkedRequests* parked)
       // The core need not truncate: records are cut to the snap length here.
-      : ReadWaiter(RequestId(req), SIZE_MAX), req_(req), size_(size), file_(file),
-        parked_(parked) {}
+      : FuseWaiter(req, parked, SIZE_MAX), size_(size), file_(file) {}
 
-  bool Abandoned() const override { return fuse_req_interrupted(req_); }
-
-  void Complete(const Packet& packet) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    file_.ReplyWithRecord(req_, size_, packet);
-  }
-
-  void Fail(int error_number) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    fuse_reply_err(req_, error_number);
-  }
+  void Complete(const Packet& packet) override { file_.ReplyWithRecord(Unpark(), size_, packet); }
 
  private:
-  fuse_req_t req_;
   size_t size_;
   PcapFile& file_;  // Outlives the waiter: a parked request holds the file.
-  ParkedRequests* parked_;
 };
 
 }  // namespace
@@ -51,7 +40,7 @@ std::string PcapFile::TakeLocked(size_t size) {
   return taken;
 }
 
-void PcapFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) {
+void PcapFile::Read(fuse_req_t req, size_t size, Waiting waiting, ParkedRequests& parked) {
   std::string bytes;
   {
     absl::MutexLock lock(&mu_);
@@ -61,12 +50,9 @@ void PcapFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequest
     fuse_reply_buf(req, bytes.data(), bytes.size());
     return;
   }
-  if (nonblocking) {
-    monitor_->Receive(std::make_unique<PcapReadWaiter>(req, size, *this, nullptr), true);
-    return;
-  }
-  Register(req, parked);
-  monitor_->Receive(std::make_unique<PcapReadWaiter>(req, size, *this, &parked), false);
+  ParkedRequests* registry = Register(req, waiting, parked);
+  monitor_->Receive(std::make_unique<PcapReadWaiter>(req, size, *this, registry), waiting,
+                    absl::Now());
 }
 
 void PcapFile::ReplyWithRecord(fuse_req_t req, size_t size, const Packet& packet) {
@@ -81,7 +67,7 @@ void PcapFile::ReplyWithRecord(fuse_req_t req, size_t size, const Packet& packet
   fuse_reply_buf(req, bytes.data(), bytes.size());
 }
 
-void PcapFile::Write(fuse_req_t req, const char*, size_t, bool, ParkedRequests&) {
+void PcapFile::Write(fuse_req_t req, const char*, size_t, Waiting, ParkedRequests&) {
   fuse_reply_err(req, EBADF);
 }
 
@@ -93,7 +79,7 @@ void PcapFile::Poll(fuse_req_t req, fuse_pollhandle* handle) {
   }
   std::unique_ptr<PollWaiter> waiter;
   if (handle != nullptr) waiter = std::make_unique<FusePollWaiter>(handle);
-  const PollState state = monitor_->Poll(std::move(waiter));
+  const PollState state = monitor_->Poll(std::move(waiter), absl::Now());
   fuse_reply_poll(req, pending || state.readable ? POLLIN | POLLRDNORM : 0);
 }
 

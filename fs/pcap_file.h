@@ -26,9 +26,9 @@ class PcapFile final : public OpenFile {
   // and link type, fixed at open.
   PcapFile(std::unique_ptr<Port> monitor, uint32_t snaplen, LinkType link_type);
 
-  void Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) override;
+  void Read(fuse_req_t req, size_t size, Waiting waiting, ParkedRequests& parked) override;
   // EBADF: a monitor sends nothing.
-  void Write(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+  void Write(fuse_req_t req, const char* data, size_t size, Waiting waiting,
              ParkedRequests& parked) override;
   void Poll(fuse_req_t req, fuse_pollhandle* handle) override;
   // ENOTTY.

@@ -12,6 +12,7 @@
 #include "core/errno_status.h"
 #include "core/log.h"
 #include "core/network.h"
+#include "fs/fuse_waiters.h"
 #include "fs/tun_ioctl.h"
 #include "ipnfs/framing.h"
 #include "ipnfs/ipnfs_ioctl.h"
@@ -20,45 +21,30 @@ namespace ipnfs {
 namespace {
 
 // A read request handed to the core; replies exactly once.
-class FuseReadWaiter final : public ReadWaiter {
+class FuseReadWaiter final : public FuseWaiter<ReadWaiter> {
  public:
   // A read of `size` bytes, of which the first `header` are a zeroed virtio-net header.
   FuseReadWaiter(fuse_req_t req, size_t size, uint32_t header, ParkedRequests* parked)
-      : ReadWaiter(RequestId(req), size - header),
-        req_(req),
-        header_(header),
-        parked_(parked) {}
-
-  bool Abandoned() const override { return fuse_req_interrupted(req_); }
+      : FuseWaiter(req, parked, size - header), header_(header) {}
 
   void Complete(const Packet& packet) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
     static const char kZeros[16] = {};
-    const iovec iov[2] = {
-        {.iov_base = const_cast<char*>(kZeros), .iov_len = header_},
-        {.iov_base = const_cast<uint8_t*>(packet.bytes().data()),
-         .iov_len = std::min(packet.size(), max_bytes())}};
-    fuse_reply_iov(req_, header_ > 0 ? iov : iov + 1, header_ > 0 ? 2 : 1);
-  }
-
-  void Fail(int error_number) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    fuse_reply_err(req_, error_number);
+    const iovec iov[2] = {{.iov_base = const_cast<char*>(kZeros), .iov_len = header_},
+                          {.iov_base = const_cast<uint8_t*>(packet.bytes().data()),
+                           .iov_len = std::min(packet.size(), max_bytes())}};
+    fuse_reply_iov(Unpark(), header_ > 0 ? iov : iov + 1, header_ > 0 ? 2 : 1);
   }
 
  private:
-  fuse_req_t req_;
   uint32_t header_;
-  ParkedRequests* parked_;  // Null when the request is never parked.
 };
 
 // A framed read: every packet preceded by its 2-byte big-endian length.
-class FramedReadWaiter final : public ReadWaiter {
+class FramedReadWaiter final : public FuseWaiter<ReadWaiter> {
  public:
   FramedReadWaiter(fuse_req_t req, size_t size, ParkedRequests* parked)
-      : ReadWaiter(RequestId(req), size), req_(req), parked_(parked) {}
+      : FuseWaiter(req, parked, size) {}
 
-  bool Abandoned() const override { return fuse_req_interrupted(req_); }
   bool framed() const override { return true; }
 
   void Complete(const Packet& packet) override {
@@ -67,18 +53,12 @@ class FramedReadWaiter final : public ReadWaiter {
   }
   void CompleteFrames(std::vector<PacketRef> packets) override { Reply(packets, nullptr); }
 
-  void Fail(int error_number) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    fuse_reply_err(req_, error_number);
-  }
-
  private:
   static constexpr size_t kMaxFrame = IPNFS_MAX_FRAMED_PACKET;
   static_assert(kFrameHeaderBytes == IPNFS_FRAME_HEADER_BYTES);
 
   // Replies with `packets`, or with `single` when given.
   void Reply(absl::Span<const PacketRef> packets, const Packet* single) {
-    if (parked_ != nullptr) parked_->Remove(req_);
     const size_t count = single != nullptr ? 1 : packets.size();
     std::vector<uint8_t> headers(2 * count);
     std::vector<iovec> iov(2 * count);
@@ -94,52 +74,33 @@ class FramedReadWaiter final : public ReadWaiter {
       room -= std::min(room, kFrameHeaderBytes + length);
     }
     // Any number of iovecs: the transport gathers what /dev/fuse's writev cannot take.
-    fuse_reply_iov(req_, iov.data(), static_cast<int>(iov.size()));
+    fuse_reply_iov(Unpark(), iov.data(), static_cast<int>(iov.size()));
   }
-
-  fuse_req_t req_;
-  ParkedRequests* parked_;
 };
 
 // A write request handed to the core; replies exactly once.
-class FuseSendWaiter final : public SendWaiter {
+class FuseSendWaiter final : public FuseWaiter<SendWaiter> {
  public:
+  // A write that reports `size` bytes written once its packet is sent.
   FuseSendWaiter(fuse_req_t req, size_t size, ParkedRequests* parked)
-      : SendWaiter(RequestId(req)), req_(req), size_(size), parked_(parked) {}
+      : FuseWaiter(req, parked), size_(size) {}
 
-  bool Abandoned() const override { return fuse_req_interrupted(req_); }
-
-  void Complete() override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    fuse_reply_write(req_, size_);
-  }
-
-  void Fail(int error_number) override {
-    if (parked_ != nullptr) parked_->Remove(req_);
-    fuse_reply_err(req_, error_number);
-  }
+  void Complete() override { fuse_reply_write(Unpark(), size_); }
 
  private:
-  fuse_req_t req_;
   size_t size_;
-  ParkedRequests* parked_;  // Null when the request is never parked.
 };
-
 
 }  // namespace
 
-void PortFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) {
+void PortFile::Read(fuse_req_t req, size_t size, Waiting waiting, ParkedRequests& parked) {
   if (framed_.load(std::memory_order_relaxed)) {
     if (size <= ReadWaiter::kFrameHeaderBytes) {
       fuse_reply_err(req, EINVAL);
       return;
     }
-    if (nonblocking) {
-      port_->Receive(std::make_unique<FramedReadWaiter>(req, size, nullptr), true);
-      return;
-    }
-    Register(req, parked);
-    port_->Receive(std::make_unique<FramedReadWaiter>(req, size, &parked), false);
+    ParkedRequests* registry = Register(req, waiting, parked);
+    port_->Receive(std::make_unique<FramedReadWaiter>(req, size, registry), waiting, absl::Now());
     return;
   }
   const uint32_t header = vnet_header_.load(std::memory_order_relaxed);
@@ -147,18 +108,15 @@ void PortFile::Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequest
     fuse_reply_err(req, EINVAL);  // No room for a packet after the virtio-net header.
     return;
   }
-  if (nonblocking) {  // Never parked: no registration needed.
-    port_->Receive(std::make_unique<FuseReadWaiter>(req, size, header, nullptr), true);
-    return;
-  }
-  Register(req, parked);
-  port_->Receive(std::make_unique<FuseReadWaiter>(req, size, header, &parked), false);
+  ParkedRequests* registry = Register(req, waiting, parked);
+  port_->Receive(std::make_unique<FuseReadWaiter>(req, size, header, registry), waiting,
+                 absl::Now());
 }
 
-void PortFile::Write(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+void PortFile::Write(fuse_req_t req, const char* data, size_t size, Waiting waiting,
                      ParkedRequests& parked) {
   if (framed_.load(std::memory_order_relaxed)) {
-    WriteFrames(req, data, size, nonblocking, parked);
+    WriteFrames(req, data, size, waiting, parked);
     return;
   }
   const uint32_t header = vnet_header_.load(std::memory_order_relaxed);
@@ -168,17 +126,14 @@ void PortFile::Write(fuse_req_t req, const char* data, size_t size, bool nonbloc
   }
   const absl::Span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(data) + header,
                                         size - header);
-  if (nonblocking || port_->network().flow() == Flow::kDrop) {
-    // Answered at once (unless the flow changes this very moment): skip the registry.
-    port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, nullptr),
-                nonblocking);
-    return;
-  }
-  Register(req, parked);
-  port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, &parked), false);
+  // Under "drop" a write is answered at once (unless the flow changes this very moment): it skips
+  // the registry.
+  const bool answered_at_once = port_->network().flow() == Flow::kDrop;
+  ParkedRequests* registry = Register(req, answered_at_once ? Waiting::kNever : waiting, parked);
+  port_->Send(bytes, absl::Now(), std::make_unique<FuseSendWaiter>(req, size, registry), waiting);
 }
 
-void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, Waiting waiting,
                            ParkedRequests& parked) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(data);
   // Check every frame first: a malformed buffer (one that does not end with a whole frame) sends
@@ -201,15 +156,15 @@ void PortFile::WriteFrames(fuse_req_t req, const char* data, size_t size, bool n
     absl::Status status = port_->Send(packet, now);
     if (!status.ok()) {
       if (sent > 0) break;  // Report the frames that went.
-      if (StatusToErrno(status) != EAGAIN || nonblocking) {
+      if (StatusToErrno(status) != EAGAIN || waiting == Waiting::kNever) {
         fuse_reply_err(req, StatusToErrno(status));
         return;
       }
       // A blocking write never fails with EAGAIN: the first frame waits for room, and the reply
       // reports it alone (a short write).
-      Register(req, parked);
-      port_->Send(packet, now, std::make_unique<FuseSendWaiter>(req, frame.frame_bytes, &parked),
-                  false);
+      ParkedRequests* registry = Register(req, Waiting::kPark, parked);
+      port_->Send(packet, now, std::make_unique<FuseSendWaiter>(req, frame.frame_bytes, registry),
+                  Waiting::kPark);
       return;
     }
     sent += frame.frame_bytes;
@@ -230,9 +185,8 @@ void PortFile::Ioctl(fuse_req_t req, unsigned int cmd, const void* in, size_t in
     return;
   }
   uint32_t header = vnet_header_.load();
-  const IoctlReply reply =
-      HandleTunIoctl(cmd, {static_cast<const uint8_t*>(in), in_size},
-                     port_->mode() == PortMode::kSendReceive, &header);
+  const IoctlReply reply = HandleTunIoctl(cmd, {static_cast<const uint8_t*>(in), in_size},
+                                          port_->mode() == PortMode::kSendReceive, &header);
   vnet_header_.store(header);
   if (reply.error != 0) {
     IPN_LOG(DEBUG) << "ioctl 0x" << std::hex << cmd << " on port " << std::dec << port_->id()
@@ -246,7 +200,7 @@ void PortFile::Ioctl(fuse_req_t req, unsigned int cmd, const void* in, size_t in
 void PortFile::Poll(fuse_req_t req, fuse_pollhandle* handle) {
   std::unique_ptr<PollWaiter> waiter;
   if (handle != nullptr) waiter = std::make_unique<FusePollWaiter>(handle);
-  const PollState state = port_->Poll(std::move(waiter));
+  const PollState state = port_->Poll(std::move(waiter), absl::Now());
   unsigned revents = 0;
   if (state.readable) revents |= POLLIN | POLLRDNORM;
   if (state.writable) revents |= POLLOUT | POLLWRNORM;

@@ -24,9 +24,9 @@ class PortFile final : public OpenFile {
   Port& port() { return *port_; }
 
   // One packet, truncated to `size`; parks when nothing is queued.
-  void Read(fuse_req_t req, size_t size, bool nonblocking, ParkedRequests& parked) override;
+  void Read(fuse_req_t req, size_t size, Waiting waiting, ParkedRequests& parked) override;
   // One packet of exactly `size` bytes; parks while flow control holds it back.
-  void Write(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+  void Write(fuse_req_t req, const char* data, size_t size, Waiting waiting,
              ParkedRequests& parked) override;
   void Poll(fuse_req_t req, fuse_pollhandle* handle) override;
   // The tap ioctls (see tun_ioctl.h).
@@ -37,9 +37,9 @@ class PortFile final : public OpenFile {
  private:
   std::unique_ptr<Port> port_;
   // Sends each frame of a framed write; replies with the bytes of the frames sent. When flow
-  // control holds back the first frame, fails with EAGAIN if `nonblocking`, else parks that frame
-  // and replies with its bytes once it has gone.
-  void WriteFrames(fuse_req_t req, const char* data, size_t size, bool nonblocking,
+  // control holds back the first frame, fails with EAGAIN with Waiting::kNever, else parks that
+  // frame and replies with its bytes once it has gone.
+  void WriteFrames(fuse_req_t req, const char* data, size_t size, Waiting waiting,
                    ParkedRequests& parked);
 
   // Virtio-net header length (TUNSETVNETHDRSZ): zeros prepended to reads, stripped from writes.

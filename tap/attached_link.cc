@@ -4,6 +4,8 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/time/clock.h"
+
 namespace ipnfs {
 namespace {
 
@@ -22,7 +24,8 @@ AttachedLink::AttachedLink(uint64_t id, std::unique_ptr<Link> link, std::unique_
       counters_(std::move(counters)),
       doorbell_(std::move(doorbell)),
       frame_capacity_(frame_capacity) {
-  port_->SetAcceptsOffloads(link_->offloads());
+  port_->SetOffloadDelivery(link_->offloads() ? OffloadDelivery::kAsIs
+                                              : OffloadDelivery::kResolved);
   for (size_t i = 0; i < slots.reads; ++i) {
     reads_.push_back(std::make_unique<FrameSlot>(frame_capacity));
   }
@@ -63,13 +66,14 @@ void AttachedLink::Forward(size_t i, size_t bytes, absl::Time now) {
 
 void AttachedLink::TakeQueuedFrames(std::vector<size_t>& ready) {
   ready.clear();
+  const absl::Time now = absl::Now();
   while (!free_writes_.empty()) {
     taken_.clear();
-    if (port_->TakeQueued(free_writes_.size(), taken_) == 0) {
+    if (port_->TakeQueued(free_writes_.size(), taken_, now) == 0) {
       // A waiter that has not fired yet means nothing was queued since it was registered: it
       // rings when something is. Else register one; a frame may have come in meanwhile.
       if (doorbell_->Watching()) return;
-      if (!port_->Poll(std::make_unique<DoorbellWaiter>(doorbell_)).readable) return;
+      if (!port_->Poll(std::make_unique<DoorbellWaiter>(doorbell_), now).readable) return;
       continue;
     }
     for (PacketRef& packet : taken_) {

@@ -54,10 +54,11 @@ class AttachedLink {
   // slot `i`; a frame the link or the network refuses is dropped and counted.
   void Forward(size_t i, size_t bytes, absl::Time now);
 
-  // Takes the frames queued on the port, as many as there are free write slots, in one batch: each
-  // goes into a free write slot (by reference, not copied), which is marked busy; `ready` gets
-  // their indices, oldest frame first. When the queue runs empty the doorbell is armed, so it rings
-  // once something is queued; when the slots run out, call again once a write completed.
+  // Takes the frames queued on the port, as many as there are free write slots, in one batch (read
+  // at the current time): each goes into a free write slot (by reference, not copied), which is
+  // marked busy; `ready` gets their indices, oldest frame first. When the queue runs empty the
+  // doorbell is armed, so it rings once something is queued; when the slots run out, call again
+  // once a write completed.
   void TakeQueuedFrames(std::vector<size_t>& ready);
 
   // Frees write slot `i` after its write returned `result` (bytes, or -errno), counting it.

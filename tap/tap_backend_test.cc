@@ -306,7 +306,7 @@ std::optional<std::vector<uint8_t>> ReceiveFrame(
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     std::optional<std::vector<uint8_t>> frame;
-    port.Receive(std::make_unique<CopyReader>(frame), /*nonblocking=*/true);
+    port.Receive(std::make_unique<CopyReader>(frame), Waiting::kNever, absl::Now());
     if (!frame) {
       absl::SleepFor(absl::Milliseconds(10));
     } else if (wanted(*frame)) {
