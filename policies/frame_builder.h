@@ -31,6 +31,7 @@ class FrameBuilder {
  public:
   static constexpr uint16_t kExperimentalEtherType = 0x88b5;  // IEEE "local experimental".
   static constexpr uint16_t kIpv4EtherType = 0x0800;
+  static constexpr uint16_t kArpEtherType = 0x0806;
   static constexpr uint16_t kIpv6EtherType = 0x86dd;
 
   FrameBuilder& To(const MacAddress& destination);
