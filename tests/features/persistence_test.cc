@@ -71,18 +71,14 @@ touch old && mv old lab/renamed
 touch gone && rm gone
 )sh";
 
-// The daemon with a state file kept in a directory of the test, across restarts.
+// The daemon with a state file, which outlives it.
 class PersistenceTest : public MountedTest {
  protected:
   DaemonOptions Options() const override {
     DaemonOptions options;
-    options.state_file = state_path();
+    options.state_file = StateFile();
     return options;
   }
-
-  std::string state_path() const { return state_directory_.PathOf("ipnfs.state"); }
-
-  TempDir state_directory_;
 };
 
 TEST_F(PersistenceTest, EverythingComesBackAfterKill9AndARestart) {
@@ -91,13 +87,8 @@ TEST_F(PersistenceTest, EverythingComesBackAfterKill9AndARestart) {
   CommandResult before = Shell(kDescribe);
   ASSERT_EQ(before.exit_code, 0) << before;
 
-  EXPECT_EQ(daemon().Stop(SIGKILL), 128 + SIGKILL);
-  CommandResult unmounted = RunCommand({"/usr/bin/fusermount3", "-u", daemon().path()});
-  ASSERT_EQ(unmounted.exit_code, 0) << unmounted;
-  ASSERT_FALSE(IsMounted(daemon().path()));
-
-  const absl::Status restarted = daemon().Restart();
-  ASSERT_TRUE(restarted.ok()) << restarted;
+  ASSERT_NO_FATAL_FAILURE(KillDaemon());
+  ASSERT_NO_FATAL_FAILURE(RestartDaemon());
   CommandResult after = Shell(kDescribe);
   EXPECT_EQ(after.exit_code, 0) << after;
   EXPECT_EQ(after.out, before.out);
@@ -116,10 +107,10 @@ TEST_F(PersistenceTest, CorruptStateFileIsRefusedWithOneLineAndLeftUntouched) {
   ASSERT_EQ(Shell("touch net && mkdir lab").exit_code, 0);
   ASSERT_EQ(daemon().Stop(SIGTERM), 0) << daemon().StderrText();
   {
-    std::ofstream append(state_path(), std::ios::app | std::ios::binary);
+    std::ofstream append(StateFile(), std::ios::app | std::ios::binary);
     append << "garbage\n";
   }
-  const std::string corrupt = ReadFileText(state_path());
+  const std::string corrupt = ReadFileText(StateFile());
   ASSERT_THAT(corrupt, StartsWith(kStateHeader));
 
   CommandResult started = RunDaemonToExit({daemon().path()}, Options());
@@ -127,9 +118,9 @@ TEST_F(PersistenceTest, CorruptStateFileIsRefusedWithOneLineAndLeftUntouched) {
   std::vector<std::string> lines = absl::StrSplit(started.err, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 1u) << started;
   EXPECT_THAT(lines[0], StartsWith("ipnfs: "));
-  EXPECT_THAT(lines[0], HasSubstr(state_path()));
+  EXPECT_THAT(lines[0], HasSubstr(StateFile()));
   EXPECT_FALSE(IsMounted(daemon().path()));
-  EXPECT_EQ(ReadFileText(state_path()), corrupt) << "the refused state file was changed";
+  EXPECT_EQ(ReadFileText(StateFile()), corrupt) << "the refused state file was changed";
 }
 
 TEST_F(PersistenceTest, StateFileIsCompleteAfterEveryChange) {
@@ -142,7 +133,7 @@ TEST_F(PersistenceTest, StateFileIsCompleteAfterEveryChange) {
   std::string torn;
   std::thread watcher([&] {
     while (!done) {
-      const std::string text = ReadFileText(state_path());
+      const std::string text = ReadFileText(StateFile());
       if (!absl::StartsWith(text, kStateHeader) || !absl::EndsWith(text, "\n")) {
         torn = text;
         return;
@@ -152,7 +143,7 @@ TEST_F(PersistenceTest, StateFileIsCompleteAfterEveryChange) {
   });
   for (int i = 1; i <= 50; ++i) {
     ASSERT_EQ(SetXattr(net, "user.ipn.qlen", std::to_string(i)), 0);
-    const std::string text = ReadFileText(state_path());
+    const std::string text = ReadFileText(StateFile());
     ASSERT_THAT(text, StartsWith(kStateHeader)) << "after change " << i;
     ASSERT_TRUE(absl::EndsWith(text, "\n")) << "after change " << i << ":\n" << text;
     ASSERT_THAT(text, ContainsRegex(absl::StrCat(" qlen=", i, "[ \n]"))) << "after change " << i;

@@ -1,7 +1,6 @@
 // Taps are part of the persisted state: after the daemon is killed (SIGKILL), its dead mount
 // unmounted and the daemon started again on the same --state file, the taps are back (in the
 // daemon's namespace, also those that had been moved away) and carry traffic again.
-#include <signal.h>
 
 #include <string>
 
@@ -24,38 +23,14 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// The daemon with a state file, which outlives it.
 class TapRestartTest : public TapTest {
  protected:
-  void TearDown() override {
-    if (HasFailure() && !killed_stderr_.empty()) {
-      ADD_FAILURE() << "the stderr of the daemons killed before:\n" << killed_stderr_;
-    }
-    TapTest::TearDown();
-  }
-
   DaemonOptions Options() const override {
     DaemonOptions options;
-    options.state_file = state_file();
+    options.state_file = StateFile();
     return options;
   }
-
-  std::string state_file() const { return state_directory_.PathOf("state"); }
-
-  // kill -9 the daemon, then `fusermount3 -u` its dead mount, as a user would.
-  void KillDaemon() {
-    ASSERT_EQ(daemon().Stop(SIGKILL), 128 + SIGKILL);
-    absl::StrAppend(&killed_stderr_, daemon().StderrText());
-    ASSERT_THAT(RunCommand({"/usr/bin/fusermount3", "-u", daemon().path()}), Succeeds());
-  }
-
-  // Starts the daemon again on the same state file.
-  void RestartDaemon() {
-    const absl::Status restarted = daemon().Restart();
-    ASSERT_TRUE(restarted.ok()) << restarted;
-  }
-
-  TempDir state_directory_;
-  std::string killed_stderr_;
 };
 
 TEST_F(TapRestartTest, TapsComeBackAfterKillAndRestartAndPingAgain) {
@@ -107,7 +82,7 @@ TEST_F(TapRestartTest, TapsComeBackWhenRestartedRightAfterTheKill) {
 TEST_F(TapRestartTest, TapDeletedBehindTheDaemonsBackDoesNotComeBackAfterARestart) {
   const std::string net = NewNetwork("net0");
   ASSERT_THAT(SetAttribute(net, "user.ipn.tap", "ipn0,ipn1"), Succeeds());
-  auto saved_taps = [&] { return ReadFileText(state_file()); };
+  auto saved_taps = [&] { return ReadFileText(StateFile()); };
   ASSERT_THAT(saved_taps(), HasSubstr("ipn0,ipn1"));
   ASSERT_THAT(NetworkNamespace::Here().Shell("ip link del ipn1"), Succeeds());
   // Nothing else changes the namespace: the deletion alone must reach the state file.
