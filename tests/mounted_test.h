@@ -6,7 +6,8 @@
 // IPNFS_TEST_DEBUG=1 in the environment (bazel test --test_env=IPNFS_TEST_DEBUG=1) to run the
 // daemon with --log_level=debug.
 //
-// Restart tests give the daemon StateFile() in Options(), then KillDaemon() and RestartDaemon().
+// Restart tests use WithStateFile<MountedTest> (or another fixture in place of MountedTest), whose
+// daemon keeps its state in StateFile(), then KillDaemon() and RestartDaemon().
 #ifndef IPNFS_TESTS_MOUNTED_TEST_H_
 #define IPNFS_TESTS_MOUNTED_TEST_H_
 
@@ -52,6 +53,18 @@ class MountedTest : public ::testing::Test {
  private:
   TempDir state_directory_;
   std::string killed_stderr_;  // What the daemons killed by KillDaemon() wrote.
+};
+
+// `Fixture` (MountedTest or a fixture derived from it) whose daemon has StateFile() as its
+// state file.
+template <typename Fixture>
+class WithStateFile : public Fixture {
+ protected:
+  DaemonOptions Options() const override {
+    DaemonOptions options = Fixture::Options();
+    options.state_file = this->StateFile();
+    return options;
+  }
 };
 
 }  // namespace ipnfs::tests

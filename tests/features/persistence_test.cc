@@ -71,15 +71,7 @@ touch old && mv old lab/renamed
 touch gone && rm gone
 )sh";
 
-// The daemon with a state file, which outlives it.
-class PersistenceTest : public MountedTest {
- protected:
-  DaemonOptions Options() const override {
-    DaemonOptions options;
-    options.state_file = StateFile();
-    return options;
-  }
-};
+using PersistenceTest = WithStateFile<MountedTest>;
 
 TEST_F(PersistenceTest, EverythingComesBackAfterKill9AndARestart) {
   CommandResult populated = Shell(kPopulate);

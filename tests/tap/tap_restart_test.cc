@@ -23,15 +23,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// The daemon with a state file, which outlives it.
-class TapRestartTest : public TapTest {
- protected:
-  DaemonOptions Options() const override {
-    DaemonOptions options;
-    options.state_file = StateFile();
-    return options;
-  }
-};
+using TapRestartTest = WithStateFile<TapTest>;
 
 TEST_F(TapRestartTest, TapsComeBackAfterKillAndRestartAndPingAgain) {
   const std::string net = NewNetwork("net0");
