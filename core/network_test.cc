@@ -15,8 +15,8 @@
 #include "core/errno_status.h"
 #include "core/port.h"
 #include "core/test_network.h"
-#include "core/test_packets.h"
 #include "core/waiters.h"
+#include "policies/frame_builder.h"
 
 namespace ipnfs::test_network {
 namespace {
@@ -495,7 +495,7 @@ TEST(Network, OffloadedPacketReachesAPortThatAcceptsOffloadsUnchanged) {
   auto sender = JoinAs(*network, PortMode::kSend);
   auto tap = JoinAs(*network, PortMode::kReceive);
   tap->SetOffloadDelivery(OffloadDelivery::kAsIs);
-  const test_packets::Bytes packet = test_packets::Tcp4Packet(2500, kAck);
+  const std::vector<uint8_t> packet = Tcp4Packet(2500, kAck);
 
   ASSERT_TRUE(sender->Send(packet, kTso4, kStart).ok());
 
@@ -511,7 +511,7 @@ TEST(Network, OffloadedPacketReachesOtherPortsAndMonitorsAsSegments) {
   auto reader = JoinAs(*network, PortMode::kReceive);
   auto monitor = *network->JoinMonitor(PortOwner{}, kStart);
 
-  ASSERT_TRUE(sender->Send(test_packets::Tcp4Packet(2500, kAck), kTso4, kStart).ok());
+  ASSERT_TRUE(sender->Send(Tcp4Packet(2500, kAck), kTso4, kStart).ok());
 
   for (Port* port : {reader.get(), monitor.get()}) {
     std::vector<PacketRef> taken;
@@ -529,7 +529,7 @@ TEST(Network, MtuAppliesToTheSegmentsOfAnOffloadedPacket) {
   auto network = NewHub(Config(Flow::kDrop, /*qlen=*/16, /*mtu=*/1054));
   auto sender = JoinAs(*network, PortMode::kSend);
   auto reader = JoinAs(*network, PortMode::kReceive);
-  const test_packets::Bytes packet = test_packets::Tcp4Packet(2500, kAck);
+  const std::vector<uint8_t> packet = Tcp4Packet(2500, kAck);
 
   EXPECT_TRUE(sender->Send(packet, kTso4, kStart).ok());
   Offload bigger = kTso4;
@@ -561,7 +561,7 @@ TEST(Network, OffloadedPacketThatCannotBeSegmentedIsRefusedWithEinval) {
   Offload udp = kTso4;
   udp.gso_type = Offload::kGsoUdpL4;
 
-  EXPECT_EQ(StatusToErrno(sender->Send(test_packets::Tcp4Packet(2500, kAck), udp, kStart)), EINVAL);
+  EXPECT_EQ(StatusToErrno(sender->Send(Tcp4Packet(2500, kAck), udp, kStart)), EINVAL);
   EXPECT_EQ(reader->queued(), 0u);
 }
 

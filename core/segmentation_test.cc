@@ -10,21 +10,18 @@
 
 #include "core/checksum.h"
 #include "core/errno_status.h"
-#include "core/test_packets.h"
+#include "policies/frame_builder.h"
 
 namespace ipnfs {
 namespace {
 
-using ::ipnfs::test_packets::At16;
-using ::ipnfs::test_packets::At32;
-using ::ipnfs::test_packets::Bytes;
-using ::ipnfs::test_packets::Tcp4Packet;
-using ::ipnfs::test_packets::Tcp6Packet;
+using Bytes = std::vector<uint8_t>;
 
 std::vector<Bytes> Resolve(const Bytes& packet, const Offload& offload) {
   std::vector<Bytes> frames;
-  const absl::Status resolved = ResolveOffload(
-      packet, offload, [&](absl::Span<const uint8_t> f) { frames.emplace_back(f.begin(), f.end()); });
+  const absl::Status resolved = ResolveOffload(packet, offload, [&](absl::Span<const uint8_t> f) {
+    frames.emplace_back(f.begin(), f.end());
+  });
   EXPECT_TRUE(resolved.ok()) << resolved;
   return frames;
 }
@@ -53,8 +50,8 @@ TEST(Segmentation, Tcp4GsoPacketBecomesSegmentsWithKnownChecksums) {
     SCOPED_TRACE(i);
     const Bytes& f = frames[i];
     ASSERT_EQ(f.size(), sizes[i]);
-    EXPECT_EQ(At16(f, 14 + 2), sizes[i] - 14);   // IPv4 total length.
-    EXPECT_EQ(At16(f, 14 + 4), 0x1234 + i);      // IPv4 id.
+    EXPECT_EQ(At16(f, 14 + 2), sizes[i] - 14);  // IPv4 total length.
+    EXPECT_EQ(At16(f, 14 + 4), 0x1234 + i);     // IPv4 id.
     EXPECT_EQ(At16(f, 14 + 10), ip_checksums[i]);
     EXPECT_EQ(At32(f, kTcp4 + 4), 0x01020304 + 1400 * i);
     EXPECT_EQ(f[kTcp4 + 13], flags[i]);
@@ -143,24 +140,20 @@ TEST(Segmentation, WhatCannotBeSegmentedIsEinvalAndEmitsNothing) {
   udp[14 + 9] = 17;
   const Offload tso4{.gso_type = Offload::kGsoTcp4, .gso_size = 1400};
   EXPECT_EQ(StatusToErrno(ResolveOffload(udp, tso4, count)), EINVAL);
-  EXPECT_EQ(StatusToErrno(ResolveOffload(v4, Offload{.gso_type = Offload::kGsoTcp6,
-                                                     .gso_size = 1400},
-                                         count)),
+  EXPECT_EQ(StatusToErrno(ResolveOffload(
+                v4, Offload{.gso_type = Offload::kGsoTcp6, .gso_size = 1400}, count)),
             EINVAL);
-  EXPECT_EQ(StatusToErrno(ResolveOffload(v4, Offload{.gso_type = Offload::kGsoUdpL4,
-                                                     .gso_size = 1400},
-                                         count)),
+  EXPECT_EQ(StatusToErrno(ResolveOffload(
+                v4, Offload{.gso_type = Offload::kGsoUdpL4, .gso_size = 1400}, count)),
             EINVAL);
   EXPECT_EQ(StatusToErrno(ResolveOffload(v4, Offload{.gso_type = Offload::kGsoTcp4}, count)),
             EINVAL);
-  EXPECT_EQ(StatusToErrno(ResolveOffload(Bytes(v4.begin(), v4.begin() + 40), tso4, count)),
-            EINVAL);
-  EXPECT_EQ(StatusToErrno(ResolveOffload(v4,
-                                         Offload{.flags = Offload::kNeedsChecksum,
-                                                 .csum_start = 3050,
-                                                 .csum_offset = 16},
-                                         count)),
-            EINVAL);
+  EXPECT_EQ(StatusToErrno(ResolveOffload(Bytes(v4.begin(), v4.begin() + 40), tso4, count)), EINVAL);
+  EXPECT_EQ(
+      StatusToErrno(ResolveOffload(
+          v4, Offload{.flags = Offload::kNeedsChecksum, .csum_start = 3050, .csum_offset = 16},
+          count)),
+      EINVAL);
   EXPECT_EQ(emitted, 0);
 }
 

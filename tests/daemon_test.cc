@@ -21,11 +21,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "fs/fuse_uring.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "fs/fuse_uring.h"
 #include "tests/mounted_daemon.h"
 #include "tests/port_io.h"
+#include "tests/temp_dir.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -39,22 +40,6 @@ using ::testing::Not;
 // What start-up errors look like: exactly one line, "ipnfs: <reason>".
 const char kOneLine[] = "ipnfs: [^\n]+\n";
 constexpr absl::Duration kFast = absl::Seconds(5);
-
-// A temporary directory, removed (with what the test put in it) at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/ipnfs_daemon_test.XXXXXX";
-    if (::mkdtemp(pattern) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    if (!path_.empty()) RunCommand({"/bin/rm", "-rf", path_});
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::unique_ptr<MountedDaemon> StartDaemon() {
   absl::StatusOr<std::unique_ptr<MountedDaemon>> daemon = MountedDaemon::Start();
@@ -215,10 +200,10 @@ timeout 5 dd bs=65536 count=1 status=none <&3
 TEST(DaemonTest, MissingDevFuseFailsFastWithOneLine) {
   TempDir dir;
   // A private mount namespace where /dev is an empty tmpfs.
-  CommandResult result = RunCommand(
-      {"/usr/bin/unshare", "-m", "/bin/sh", "-c",
-       "mount -t tmpfs none /dev && exec \"$0\" --state=none \"$1\"", DaemonBinary(), dir.path()},
-      CommandOptions{.cwd = "", .timeout = absl::Seconds(10)});
+  DaemonOptions options;
+  options.launcher = {
+      "/usr/bin/unshare", "-m", "/bin/sh", "-c", "mount -t tmpfs none /dev && exec \"$@\"", "sh"};
+  CommandResult result = RunDaemonToExit({dir.path()}, options);
   EXPECT_EQ(result.exit_code, 1) << result;
   EXPECT_LT(result.elapsed, kFast) << result;
   EXPECT_THAT(result.err, AllOf(MatchesRegex(kOneLine), HasSubstr("/dev/fuse"))) << result;
@@ -241,7 +226,8 @@ namespace {
 // The names of `pid`'s threads.
 std::vector<std::string> ThreadNames(pid_t pid) {
   std::vector<std::string> names;
-  for (const auto& task : std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"))) {
+  for (const auto& task :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"))) {
     std::ifstream comm(task.path() / "comm");
     std::string name;
     if (std::getline(comm, name)) names.push_back(name);

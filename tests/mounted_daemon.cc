@@ -1,29 +1,24 @@
 #include "tests/mounted_daemon.h"
 
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <sstream>
+#include <utility>
 
-#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
+#include "tests/wait_until.h"
 
 namespace ipnfs::tests {
 namespace {
 
-// Keeps tests hermetic: no state file is read or written under /var/lib/ipnfs.
-constexpr char kNoStateFlag[] = "--state=none";
-
-absl::Status ErrnoStatus(absl::string_view what) { return absl::ErrnoToStatus(errno, what); }
+constexpr char kFusermount[] = "/usr/bin/fusermount3";
 
 // Undoes the octal escapes (\040 for a space) of /proc/self/mountinfo.
 std::string UnescapeMountinfo(absl::string_view field) {
@@ -42,32 +37,44 @@ std::string UnescapeMountinfo(absl::string_view field) {
   return out;
 }
 
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The kernel and user stacks of every thread of `pid`, to tell where a hung daemon waits.
 std::string ThreadDump(pid_t pid) {
   std::string dump;
-  CommandResult kernel = RunShell(absl::StrCat(
-      "for t in /proc/", pid, "/task/*; do echo \"thread ${t##*/}: $(cat $t/comm) in ",
-      "$(cut -d' ' -f1 $t/syscall)\"; cat $t/stack; done"));
+  CommandResult kernel = RunShell(
+      absl::StrCat("for t in /proc/", pid, "/task/*; do echo \"thread ${t##*/}: $(cat $t/comm) in ",
+                   "$(cut -d' ' -f1 $t/syscall)\"; cat $t/stack; done"));
   dump += kernel.out;
   if (::access("/usr/bin/gdb", X_OK) == 0) {
     CommandOptions options;
     options.timeout = absl::Seconds(30);
-    CommandResult user = RunCommand({"/usr/bin/gdb", "-p", std::to_string(pid), "-batch", "-nx",
-                                     "-ex", "thread apply all bt"},
-                                    options);
+    CommandResult user = RunCommand(
+        {"/usr/bin/gdb", "-p", std::to_string(pid), "-batch", "-nx", "-ex", "thread apply all bt"},
+        options);
     dump += user.out;
   }
   return dump;
 }
 
+// The daemon's command line up to its mount point (see the header for the order).
+std::vector<std::string> DaemonCommand(const DaemonOptions& options) {
+  std::vector<std::string> argv = options.launcher;
+  argv.push_back(DaemonBinary());
+  argv.push_back(options.state_file.empty() ? "--state=none"
+                                            : absl::StrCat("--state=", options.state_file));
+  if (const char* extra = std::getenv("IPNFS_TEST_DAEMON_FLAGS"); extra != nullptr) {
+    for (absl::string_view flag : absl::StrSplit(extra, ' ', absl::SkipEmpty())) {
+      argv.emplace_back(flag);
+    }
+  }
+  argv.insert(argv.end(), options.flags.begin(), options.flags.end());
+  return argv;
+}
+
 }  // namespace
+
+std::vector<std::string> WithoutNetAdmin() {
+  return {"/usr/bin/setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin", "--"};
+}
 
 std::string DaemonBinary() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
@@ -86,78 +93,70 @@ bool IsMounted(const std::string& path) {
   return false;
 }
 
-CommandResult RunDaemonToExit(const std::vector<std::string>& args, absl::Duration timeout) {
-  std::vector<std::string> argv = {DaemonBinary(), kNoStateFlag};
+CommandResult RunDaemonToExit(const std::vector<std::string>& args, const DaemonOptions& options,
+                              absl::Duration timeout) {
+  std::vector<std::string> argv = DaemonCommand(options);
   argv.insert(argv.end(), args.begin(), args.end());
-  CommandOptions options;
-  options.timeout = timeout;
-  return RunCommand(argv, options);
+  CommandOptions command;
+  command.timeout = timeout;
+  return RunCommand(argv, command);
 }
 
 absl::StatusOr<std::unique_ptr<MountedDaemon>> MountedDaemon::Start(const DaemonOptions& options) {
-  char pattern[] = "/tmp/ipnfs_test.XXXXXX";
-  if (::mkdtemp(pattern) == nullptr) return ErrnoStatus("mkdtemp");
-  const std::string directory = pattern;
-  const std::string mount_point = directory + "/mnt";
-  if (::chmod(directory.c_str(), 0755) != 0) return ErrnoStatus("chmod");
-  if (::mkdir(mount_point.c_str(), 0755) != 0) return ErrnoStatus("mkdir");
-  const std::string stderr_path = directory + "/stderr.log";
-  const int stderr_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (stderr_fd < 0) return ErrnoStatus("open stderr.log");
-
-  std::vector<std::string> argv = {DaemonBinary(), kNoStateFlag};
-  // The test target's environment may choose the FUSE transport (BUILD: env).
-  if (const char* extra = std::getenv("IPNFS_TEST_DAEMON_FLAGS"); extra != nullptr) {
-    for (absl::string_view flag : absl::StrSplit(extra, ' ', absl::SkipEmpty())) {
-      argv.emplace_back(flag);
-    }
+  auto directory = std::make_unique<TempDir>();
+  if (directory->path().empty()) return absl::InternalError("cannot make a temporary directory");
+  if (::mkdir(directory->PathOf("mnt").c_str(), 0755) != 0) {
+    return absl::ErrnoToStatus(errno, "mkdir mnt");
   }
-  argv.insert(argv.end(), options.flags.begin(), options.flags.end());
-  argv.push_back(mount_point);
-  SpawnOptions spawn;
-  spawn.stderr_fd = stderr_fd;
-  spawn.parent_death_signal = SIGTERM;
-  const pid_t pid = Spawn(argv, spawn);
-  const int spawn_errno = errno;
-  ::close(stderr_fd);
-  if (pid < 0) return absl::ErrnoToStatus(spawn_errno, "fork");
   // From here on the destructor cleans up, whatever happens.
-  auto daemon = std::unique_ptr<MountedDaemon>(new MountedDaemon(directory, pid));
-
-  const absl::Time deadline = absl::Now() + options.mount_timeout;
-  while (!IsMounted(mount_point)) {
-    if (std::optional<int> code = daemon->WaitForExit(absl::ZeroDuration())) {
-      return absl::InternalError(absl::StrCat("the daemon exited with code ", *code,
-                                              " before mounting; stderr:\n", daemon->StderrText()));
-    }
-    if (absl::Now() >= deadline) {
-      return absl::DeadlineExceededError(absl::StrCat("no mount on ", mount_point, " after ",
-                                                      absl::FormatDuration(options.mount_timeout),
-                                                      "; stderr:\n", daemon->StderrText()));
-    }
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  auto daemon = std::unique_ptr<MountedDaemon>(new MountedDaemon(options, std::move(directory)));
+  if (absl::Status started = daemon->Run(); !started.ok()) return started;
   return daemon;
 }
 
-MountedDaemon::MountedDaemon(std::string directory, pid_t pid)
-    : directory_(std::move(directory)),
-      mount_point_(directory_ + "/mnt"),
-      stderr_path_(directory_ + "/stderr.log"),
-      pid_(pid) {}
+MountedDaemon::MountedDaemon(DaemonOptions options, std::unique_ptr<TempDir> directory)
+    : options_(std::move(options)),
+      directory_(std::move(directory)),
+      mount_point_(directory_->PathOf("mnt")) {}
 
 MountedDaemon::~MountedDaemon() {
-  Stop(SIGTERM);
-  if (IsMounted(mount_point_)) {
-    RunCommand({"/usr/bin/fusermount3", "-u", "-z", mount_point_});
+  if (process_ != nullptr) Stop(SIGTERM);
+  if (IsMounted(mount_point_)) RunCommand({kFusermount, "-u", "-z", mount_point_});
+}
+
+absl::Status MountedDaemon::Run() {
+  std::vector<std::string> argv = DaemonCommand(options_);
+  if (const char* debug = std::getenv("IPNFS_TEST_DEBUG"); debug != nullptr && *debug == '1') {
+    argv.push_back("--log_level=debug");
   }
-  if (::rmdir(mount_point_.c_str()) != 0) {
-    std::cerr << "MountedDaemon: leaving " << directory_ << " behind: rmdir " << mount_point_
-              << ": " << std::strerror(errno) << "\n";
-    return;
+  argv.push_back(mount_point_);
+  process_ = std::make_unique<BackgroundProcess>(argv, "", SIGTERM);
+  killed_by_force_ = false;
+  if (process_->pid() < 0) return absl::InternalError("cannot start the daemon");
+  std::optional<int> exited;
+  const bool mounted = WaitUntil(
+      [&] {
+        exited = WaitForExit(absl::ZeroDuration());
+        return exited.has_value() || IsMounted(mount_point_);
+      },
+      options_.mount_timeout);
+  if (exited.has_value()) {
+    return absl::InternalError(absl::StrCat("the daemon exited with code ", *exited,
+                                            " before mounting; stderr:\n", StderrText()));
   }
-  ::unlink(stderr_path_.c_str());
-  ::rmdir(directory_.c_str());
+  if (!mounted) {
+    return absl::DeadlineExceededError(absl::StrCat("no mount on ", mount_point_, " after ",
+                                                    absl::FormatDuration(options_.mount_timeout),
+                                                    "; stderr:\n", StderrText()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MountedDaemon::Restart() {
+  if (!WaitForExit(absl::ZeroDuration()).has_value()) {
+    return absl::FailedPreconditionError("the daemon still runs");
+  }
+  return Run();
 }
 
 std::string MountedDaemon::PathOf(absl::string_view name) const {
@@ -165,31 +164,32 @@ std::string MountedDaemon::PathOf(absl::string_view name) const {
 }
 
 std::optional<int> MountedDaemon::WaitForExit(absl::Duration timeout) {
-  if (!exit_code_.has_value()) exit_code_ = tests::WaitForExit(pid_, timeout);
-  return exit_code_;
+  std::optional<int> code = process_->WaitForExit(timeout);
+  if (code.has_value() && killed_by_force_) return -1;
+  return code;
 }
 
 int MountedDaemon::Stop(int signal, absl::Duration timeout) {
-  if (exit_code_.has_value()) return *exit_code_;
-  ::kill(pid_, signal);
+  if (std::optional<int> code = WaitForExit(absl::ZeroDuration())) return *code;
+  ::kill(pid(), signal);
   if (std::optional<int> code = WaitForExit(timeout)) return *code;
   std::cerr << "MountedDaemon: the daemon did not exit within " << timeout << " after signal "
             << signal << "; its threads:\n"
-            << ThreadDump(pid_) << "MountedDaemon: killing it\n";
-  ::kill(pid_, SIGKILL);
-  WaitForExit(absl::Seconds(10));
-  RunCommand({"/usr/bin/fusermount3", "-u", "-z", mount_point_});
-  exit_code_ = -1;
+            << ThreadDump(pid()) << "MountedDaemon: killing it\n";
+  killed_by_force_ = true;
+  process_->Kill(SIGKILL);
+  RunCommand({kFusermount, "-u", "-z", mount_point_});
   return -1;
 }
 
-std::string MountedDaemon::StderrText() const { return ReadWholeFile(stderr_path_); }
+std::string MountedDaemon::StderrText() const { return process_->Stderr(); }
 
-CommandResult MountedDaemon::RunShell(const std::string& command, absl::Duration timeout) const {
+CommandResult MountedDaemon::RunShell(const std::string& command, const RunAs& as,
+                                      absl::Duration timeout) const {
   CommandOptions options;
   options.cwd = mount_point_;
   options.timeout = timeout;
-  return tests::RunShell(command, options);
+  return RunCommand(as.Command({"/bin/sh", "-c", command}), options);
 }
 
 }  // namespace ipnfs::tests

@@ -1,13 +1,18 @@
 // MountedDaemon: the ipnfs daemon (//fs:ipnfs, from the test's runfiles) running as a child
-// process, mounted on a fresh temporary directory, as a user would run it.
+// process, mounted on a temporary directory, as a user would run it. The one way integration
+// tests start the daemon; MountedTest (mounted_test.h) is the fixture built on it.
 //
-// Start() makes /tmp/ipnfs_test.XXXXXX/ (mode 0755, so that other users can reach the mount),
-// mounts the daemon on its mnt/ subdirectory with the daemon's stderr captured in stderr.log next
-// to it, and returns once the mount shows in /proc/self/mountinfo. The destructor stops the daemon
-// (SIGTERM; after a timeout SIGKILL and a lazy `fusermount3 -u -z`) and removes the directory.
+// Start() makes a TempDir, mounts the daemon on its mnt/ subdirectory and returns once the mount
+// shows in /proc/self/mountinfo. The daemon's command line is, in this order: DaemonOptions's
+// launcher, the daemon, `--state=none` or `--state=FILE`, the flags in $IPNFS_TEST_DAEMON_FLAGS
+// (space-separated: the test target chooses the FUSE transport, see tests/mounted_test.bzl),
+// DaemonOptions's flags, `--log_level=debug` when $IPNFS_TEST_DEBUG is 1, and the mount point.
 // The daemon receives SIGTERM if the thread that started it dies (PR_SET_PDEATHSIG), so a crashed
-// test leaves no mount behind. Flags in $IPNFS_TEST_DAEMON_FLAGS (space-separated) come before
-// DaemonOptions::flags: test targets use it to run a suite on another FUSE transport. Not thread-safe: use one MountedDaemon from one thread at a time.
+// test leaves no mount behind. The destructor stops the daemon (SIGTERM; after a timeout SIGKILL
+// and a lazy `fusermount3 -u -z`) and removes the directory. Restart() starts the daemon again on
+// the same mount point and state file after it has stopped: restart and persistence tests.
+//
+// Not thread-safe: use one MountedDaemon from one thread at a time.
 #ifndef IPNFS_TESTS_MOUNTED_DAEMON_H_
 #define IPNFS_TESTS_MOUNTED_DAEMON_H_
 
@@ -19,19 +24,33 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tests/background_process.h"
+#include "tests/run_as.h"
 #include "tests/subprocess.h"
+#include "tests/temp_dir.h"
 
 namespace ipnfs::tests {
 
 struct DaemonOptions {
-  // Flags given to the daemon before the mount point, after the fixture's own `--state=none`
-  // (tests start from an empty namespace and leave no state file behind).
+  // Flags for the daemon, after the harness's own (see above): later flags win.
   std::vector<std::string> flags;
+  // The state file (--state=FILE), which outlives the daemon: the test keeps it, e.g. in a
+  // TempDir, across Restart() or a second MountedDaemon. Empty: `--state=none`, so that a test
+  // starts from an empty namespace and leaves no state behind.
+  std::string state_file;
+  // A program that runs the daemon: it must end by executing the arguments that follow it (the
+  // daemon's command line), so that the daemon keeps its pid. Empty: the daemon runs directly.
+  // E.g. WithoutNetAdmin(), or `unshare -m` for a private mount namespace.
+  std::vector<std::string> launcher;
   absl::Duration mount_timeout = absl::Seconds(10);
 };
+
+// A launcher that takes CAP_NET_ADMIN from the daemon, from its bounding set too.
+std::vector<std::string> WithoutNetAdmin();
 
 class MountedDaemon {
  public:
@@ -43,11 +62,18 @@ class MountedDaemon {
   MountedDaemon(const MountedDaemon&) = delete;
   MountedDaemon& operator=(const MountedDaemon&) = delete;
 
+  // Starts the daemon again, with the same options on the same mount point, and waits for its
+  // mount as Start() does (a daemon that does not mount in time runs on until Stop() or the
+  // destructor). FailedPrecondition while the daemon still runs; the test unmounts a killed
+  // daemon's dead mount first (fusermount3 -u), as a user would. StderrText() is then the new
+  // daemon's.
+  absl::Status Restart();
+
   // The mount point.
   const std::string& path() const { return mount_point_; }
   // `name` under the mount point.
   std::string PathOf(absl::string_view name) const;
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_->pid(); }
 
   // Sends `signal` to a running daemon and waits up to `timeout` for it to exit. Returns its exit
   // code (128+N when killed by signal N), or -1 when it did not exit in time: it is then killed
@@ -58,21 +84,24 @@ class MountedDaemon {
   // its exit code as Stop() does, or nullopt if it still runs.
   std::optional<int> WaitForExit(absl::Duration timeout);
 
-  // Everything the daemon wrote to stderr so far.
+  // Everything the daemon (of the latest Start() or Restart()) wrote to stderr so far.
   std::string StderrText() const;
 
-  // Runs `/bin/sh -c command` in the mount point (its working directory).
-  CommandResult RunShell(const std::string& command,
+  // Runs `/bin/sh -c command` as `as` in the mount point (its working directory).
+  CommandResult RunShell(const std::string& command, const RunAs& as = {},
                          absl::Duration timeout = absl::Seconds(30)) const;
 
  private:
-  MountedDaemon(std::string directory, pid_t pid);
+  MountedDaemon(DaemonOptions options, std::unique_ptr<TempDir> directory);
 
-  std::string directory_;    // The temporary directory.
-  std::string mount_point_;  // directory_/mnt
-  std::string stderr_path_;  // directory_/stderr.log
-  pid_t pid_;
-  std::optional<int> exit_code_;  // Once reaped.
+  // Starts the daemon on mount_point_ and waits for its mount.
+  absl::Status Run();
+
+  const DaemonOptions options_;
+  const std::unique_ptr<TempDir> directory_;
+  const std::string mount_point_;               // directory_/mnt
+  std::unique_ptr<BackgroundProcess> process_;  // The latest daemon.
+  bool killed_by_force_ = false;                // Stop() had to kill it: its exit code is -1.
 };
 
 // The daemon binary in the runfiles: $TEST_SRCDIR/ipnfs/fs/ipnfs.
@@ -81,10 +110,11 @@ std::string DaemonBinary();
 // True when `path` (resolved with realpath) is a mount point in /proc/self/mountinfo.
 bool IsMounted(const std::string& path);
 
-// Runs the daemon with `args` (flags and mount point, after `--state=none`) to completion, for
+// Runs the daemon with `options` and then `args` (a mount point, or nothing) to completion, for
 // start-up errors: the daemon is expected to exit by itself within `timeout`, else it is killed
 // (and CommandResult::timed_out is set).
 CommandResult RunDaemonToExit(const std::vector<std::string>& args,
+                              const DaemonOptions& options = {},
                               absl::Duration timeout = absl::Seconds(10));
 
 }  // namespace ipnfs::tests

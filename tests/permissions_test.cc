@@ -3,11 +3,10 @@
 // to create, and the sticky bit of the 1777 root.
 #include <string>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/mounted_test.h"
+#include "tests/run_as.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -17,12 +16,7 @@ using ::testing::HasSubstr;
 class PermissionsTest : public MountedTest {
  protected:
   // Runs `script` with /bin/sh as nobody:nogroup without supplementary groups, in the mount.
-  CommandResult AsNobody(const std::string& script) {
-    const std::string quoted =
-        absl::StrCat("'", absl::StrReplaceAll(script, {{"'", "'\\''"}}), "'");
-    return Shell(absl::StrCat(
-        "exec setpriv --reuid=nobody --regid=nogroup --clear-groups /bin/sh -c ", quoted));
-  }
+  CommandResult AsNobody(const std::string& script) { return Shell(script, Nobody()); }
 
   // Runs `script` as root; fails the test unless it succeeds.
   void AsRoot(const std::string& script) {

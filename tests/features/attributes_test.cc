@@ -14,9 +14,12 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/background_process.h"
 #include "tests/features/feature_support.h"
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"
+#include "tests/run_as.h"
+#include "tests/wait_until.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -293,8 +296,7 @@ TEST_F(AttributesTest, PortsLinesShowEachPortsModeAndCounters) {
 TEST_F(AttributesTest, PortsLinesNameTheProcessAndUserThatJoined) {
   MakeNetwork("net");
   ASSERT_EQ(::chmod(PathOf("net").c_str(), 0666), 0);
-  BackgroundProcess nobody({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
-                            "--clear-groups", "/bin/sh", "-c", "exec 3<net && exec sleep 30"},
+  BackgroundProcess nobody(Nobody().Command({"/bin/sh", "-c", "exec 3<net && exec sleep 30"}),
                            daemon().path());
   ASSERT_TRUE(WaitUntil([&] { return PortsOf(PathOf("net")).size() == 1; })) << nobody.Stderr();
   PortLine line = PortsOf(PathOf("net"))[0];

@@ -16,18 +16,23 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "policies/frame_builder.h"
+#include "tests/background_process.h"
 #include "tests/features/feature_support.h"
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"
+#include "tests/run_as.h"
 #include "tests/subprocess.h"
+#include "tests/temp_dir.h"
+#include "tests/wait_until.h"
 
 namespace ipnfs::tests {
 namespace {
 
 using ::testing::HasSubstr;
 
-const Mac kMacA = LocalMac(0x0a);
-const Mac kMacB = LocalMac(0x0b);
+const MacAddress kMacA = TestMac(0x0a);
+const MacAddress kMacB = TestMac(0x0b);
 
 uint32_t LittleEndian32(absl::string_view bytes, size_t offset) {
   uint32_t value = 0;
@@ -39,7 +44,7 @@ uint32_t LittleEndian32(absl::string_view bytes, size_t offset) {
 std::string Frame(size_t size, int index) {
   std::string payload = absl::StrCat("frame ", index, " ");
   payload.resize(size - 14, '.');
-  return EthernetFrame(kBroadcastMac, kMacA, payload);
+  return FrameBuilder().From(kMacA).PayloadText(payload).BuildString();
 }
 
 // The summary lines tcpdump prints, one per frame (without the hex dump lines of the payload).
@@ -159,13 +164,17 @@ TEST_F(CaptureTest, MonitorSeesUnicastBetweenTwoOtherPortsOfASwitch) {
   std::unique_ptr<BackgroundProcess> tcpdump =
       Background("exec timeout 10 tcpdump -n -e -r .pcap/net0 -c 3");
   ASSERT_TRUE(WaitForMonitor("net0")) << tcpdump->Stderr();
-  ASSERT_THAT(Send(a.get(), EthernetFrame(kBroadcastMac, kMacA, "learn A")), Wrote(21));
-  ASSERT_THAT(Send(b.get(), EthernetFrame(kBroadcastMac, kMacB, "learn B")), Wrote(21));
+  ASSERT_THAT(Send(a.get(), FrameBuilder().From(kMacA).PayloadText("learn A").BuildString()),
+              Wrote(21));
+  ASSERT_THAT(Send(b.get(), FrameBuilder().From(kMacB).PayloadText("learn B").BuildString()),
+              Wrote(21));
   for (const Fd* port : {&a, &b, &c}) {
     while (ReadNow(port->get()).error == 0) {
     }
   }
-  ASSERT_THAT(Send(a.get(), EthernetFrame(kMacB, kMacA, "unicast")), Wrote(21));
+  ASSERT_THAT(
+      Send(a.get(), FrameBuilder().To(kMacB).From(kMacA).PayloadText("unicast").BuildString()),
+      Wrote(21));
   EXPECT_THAT(ReadNow(c.get()), FailsWith(EAGAIN)) << "the frame was not unicast";
   ExpectSuccess(*tcpdump);
   std::vector<std::string> lines = FrameLines(tcpdump->Stdout());
@@ -312,8 +321,8 @@ TEST_F(CaptureTest, WritingIntoTheMirrorFailsWithErofs) {
 TEST_F(CaptureTest, OpeningAMonitorNeedsReadPermissionOnTheNetwork) {
   CommandResult made = Shell("touch secret && chmod 640 secret && touch open && chmod 604 open");
   ASSERT_EQ(made.exit_code, 0) << made;
-  CommandResult secret = Shell(AsNobody("exec 3< .pcap/secret && echo joined"));
-  CommandResult open = Shell(AsNobody("exec 3< .pcap/open && echo joined"));
+  CommandResult secret = Shell("exec 3< .pcap/secret && echo joined", Nobody());
+  CommandResult open = Shell("exec 3< .pcap/open && echo joined", Nobody());
   EXPECT_THAT(secret.err, HasSubstr("Permission denied")) << secret;
   EXPECT_EQ(secret.out, "") << secret;
   EXPECT_EQ(open.out, "joined\n") << open;

@@ -15,9 +15,11 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/background_process.h"
 #include "tests/features/feature_support.h"
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"
+#include "tests/run_as.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -105,8 +107,7 @@ TEST_F(EventsTest, HeadShowsEachKindOfEventInTheDocumentedFormat) {
 
 TEST_F(EventsTest, EventsAboutNetworksTheReaderCannotReadAreNotShownToIt) {
   std::unique_ptr<BackgroundProcess> head =
-      StartReader({"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                   "/usr/bin/head", "-n", "3", ".events"});
+      StartReader(Nobody().Command({"/usr/bin/head", "-n", "3", ".events"}));
   ASSERT_EQ(::mknod(PathOf("secret").c_str(), S_IFREG | 0600, 0), 0);
   ASSERT_EQ(SetXattr(PathOf("secret"), "user.ipn.qlen", "5"), 0);
   Fd secret_port = Open(PathOf("secret"), O_RDWR);

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "tests/features/feature_support.h"
 #include "tests/mounted_test.h"
+#include "tests/run_as.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -84,7 +85,7 @@ TEST_P(PermissionMatrixTest, NobodyMayOpenAndManageExactlyAsItsClassBitsAllow) {
       OwnerFor(user_class), mode));
   ASSERT_EQ(setup.exit_code, 0) << setup;
 
-  CommandResult probes = Shell(AsNobody(kProbes));
+  CommandResult probes = Shell(kProbes, Nobody());
   const bool may_read = bits & 4, may_write = bits & 2, may_manage = bits & 1;
   EXPECT_EQ(probes.out, absl::StrCat("read ", Outcome(may_read), "\nwrite ", Outcome(may_write),
                                      "\nread-write ", Outcome(may_read && may_write), "\nset ",
@@ -120,27 +121,29 @@ TEST_F(PermissionsTest, RootOpensAndManagesANetworkWithoutAnyBits) {
 
 TEST_F(PermissionsTest, ChmodAppliesToTheNextOpenAtOnce) {
   AsRoot("touch net && chmod 604 net");
-  CommandResult result = Shell(absl::StrCat("probe() { ", AsNobody("exec 3<net && echo joined"),
-                                            " 2>/dev/null || echo refused; }\n",
-                                            "probe; chmod 600 net; probe; chmod 604 net; probe"));
+  CommandResult result = Shell(absl::StrCat(
+      "probe() { ", Nobody().ShellLine("exec 3<net && echo joined"),
+      " 2>/dev/null || echo refused; }\n", "probe; chmod 600 net; probe; chmod 604 net; probe"));
   EXPECT_EQ(result.out, "joined\nrefused\njoined\n") << result;
 }
 
 TEST_F(PermissionsTest, ChmodThatTakesXAwayStopsManagementAtOnce) {
   AsRoot("touch net && chmod 601 net");
-  CommandResult result = Shell(absl::StrCat(
-      AsNobody("setfattr -n user.ipn.qlen -v 5 net && echo managed"), " || echo refused\n",
-      "chmod 600 net\n", AsNobody("setfattr -n user.ipn.qlen -v 6 net && echo managed"),
-      " || echo refused"));
+  CommandResult result =
+      Shell(absl::StrCat(Nobody().ShellLine("setfattr -n user.ipn.qlen -v 5 net && echo managed"),
+                         " || echo refused\n", "chmod 600 net\n",
+                         Nobody().ShellLine("setfattr -n user.ipn.qlen -v 6 net && echo managed"),
+                         " || echo refused"));
   EXPECT_EQ(result.out, "managed\nrefused\n") << result;
   EXPECT_EQ(GetXattr(PathOf("net"), "user.ipn.qlen").value, "5");
 }
 
 TEST_F(PermissionsTest, ReadingAttributesNeedsNoPermission) {
   AsRoot("touch net && setfattr -n user.ipn.qlen -v 9 net && chmod 000 net");
-  CommandResult result =
-      Shell(AsNobody("getfattr --only-values -n user.ipn.qlen net && echo && "
-                     "getfattr -d -m - net | grep -c '^user.ipn.'"));
+  CommandResult result = Shell(
+      "getfattr --only-values -n user.ipn.qlen net && echo && "
+      "getfattr -d -m - net | grep -c '^user.ipn.'",
+      Nobody());
   EXPECT_EQ(result.exit_code, 0) << result;
   EXPECT_EQ(result.out, "9\n11\n") << result;
 }
@@ -148,23 +151,24 @@ TEST_F(PermissionsTest, ReadingAttributesNeedsNoPermission) {
 TEST_F(PermissionsTest, SupplementaryGroupsCountForTheGroupClass) {
   AsRoot("touch net && chown root:users net && chmod 060 net");
   const std::string probe = "exec 3<>net && echo joined";
-  CommandResult with_group = Shell(AsNobody(probe, "--groups=100"));
-  CommandResult without = Shell(AsNobody(probe));
+  CommandResult with_group =
+      Shell(probe, RunAs{.user = "nobody", .group = "nogroup", .groups = "100"});
+  CommandResult without = Shell(probe, Nobody());
   EXPECT_EQ(with_group.out, "joined\n") << with_group;
   EXPECT_THAT(without.err, HasSubstr("Permission denied")) << without;
 }
 
 TEST_F(PermissionsTest, DirectoryDefaultsCanBeChangedWithOnlyXOnTheDirectory) {
   AsRoot("mkdir lab && chmod 771 lab");
-  CommandResult result = Shell(AsNobody("setfattr -n user.ipn.qlen -v 64 lab"));
+  CommandResult result = Shell("setfattr -n user.ipn.qlen -v 64 lab", Nobody());
   EXPECT_EQ(result.exit_code, 0) << result;
   EXPECT_EQ(GetXattr(PathOf("lab"), "user.ipn.qlen").value, "64");
 }
 
 TEST_F(PermissionsTest, DirectoryDefaultsCannotBeChangedWithoutXOnTheDirectory) {
   AsRoot("mkdir lab && setfattr -n user.ipn.qlen -v 64 lab && chmod 776 lab");
-  CommandResult set = Shell(AsNobody("setfattr -n user.ipn.qlen -v 32 lab"));
-  CommandResult remove = Shell(AsNobody("setfattr -x user.ipn.qlen lab"));
+  CommandResult set = Shell("setfattr -n user.ipn.qlen -v 32 lab", Nobody());
+  CommandResult remove = Shell("setfattr -x user.ipn.qlen lab", Nobody());
   EXPECT_THAT(set.err, HasSubstr("Permission denied")) << set;
   EXPECT_THAT(remove.err, HasSubstr("Permission denied")) << remove;
   EXPECT_EQ(GetXattr(PathOf("lab"), "user.ipn.qlen").value, "64");

@@ -16,10 +16,11 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/features/daemon_process.h"
 #include "tests/features/feature_support.h"
 #include "tests/mounted_daemon.h"
+#include "tests/mounted_test.h"
 #include "tests/subprocess.h"
+#include "tests/temp_dir.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -70,46 +71,16 @@ touch old && mv old lab/renamed
 touch gone && rm gone
 )sh";
 
-class PersistenceTest : public ::testing::Test {
- protected:
-  void SetUp() override { ASSERT_EQ(::mkdir(mount_point().c_str(), 0755), 0); }
-
-  std::string mount_point() const { return directory_.PathOf("mnt"); }
-  std::string state_path() const { return directory_.PathOf("ipnfs.state"); }
-  std::string StateFlag() const { return "--state=" + state_path(); }
-
-  // Starts the daemon on the mount point with the state file.
-  std::unique_ptr<DaemonProcess> StartDaemon() {
-    absl::StatusOr<std::unique_ptr<DaemonProcess>> daemon =
-        DaemonProcess::Start(mount_point(), {StateFlag()});
-    EXPECT_TRUE(daemon.ok()) << daemon.status();
-    return daemon.ok() ? *std::move(daemon) : nullptr;
-  }
-
-  CommandResult Shell(const std::string& script) {
-    CommandOptions options;
-    options.cwd = mount_point();
-    return RunShell(script, options);
-  }
-
-  TempDir directory_;
-};
+using PersistenceTest = WithStateFile<MountedTest>;
 
 TEST_F(PersistenceTest, EverythingComesBackAfterKill9AndARestart) {
-  std::unique_ptr<DaemonProcess> first = StartDaemon();
-  ASSERT_NE(first, nullptr);
   CommandResult populated = Shell(kPopulate);
   ASSERT_EQ(populated.exit_code, 0) << populated;
   CommandResult before = Shell(kDescribe);
   ASSERT_EQ(before.exit_code, 0) << before;
 
-  EXPECT_EQ(first->Signal(SIGKILL), 128 + SIGKILL);
-  CommandResult unmounted = RunCommand({"/usr/bin/fusermount3", "-u", mount_point()});
-  ASSERT_EQ(unmounted.exit_code, 0) << unmounted;
-  ASSERT_FALSE(IsMounted(mount_point()));
-
-  std::unique_ptr<DaemonProcess> second = StartDaemon();
-  ASSERT_NE(second, nullptr);
+  ASSERT_NO_FATAL_FAILURE(KillDaemon());
+  ASSERT_NO_FATAL_FAILURE(RestartDaemon());
   CommandResult after = Shell(kDescribe);
   EXPECT_EQ(after.exit_code, 0) << after;
   EXPECT_EQ(after.out, before.out);
@@ -121,39 +92,31 @@ TEST_F(PersistenceTest, EverythingComesBackAfterKill9AndARestart) {
   EXPECT_THAT(before.out, HasSubstr("lab/sub directory 3775 nobody nogroup "));
   EXPECT_THAT(before.out, HasSubstr("lab/renamed regular empty file"));
   EXPECT_THAT(before.out, ::testing::Not(HasSubstr("gone")));
-  EXPECT_EQ(second->Signal(SIGTERM), 0) << second->StderrText();
+  EXPECT_EQ(daemon().Stop(SIGTERM), 0) << daemon().StderrText();
 }
 
 TEST_F(PersistenceTest, CorruptStateFileIsRefusedWithOneLineAndLeftUntouched) {
+  ASSERT_EQ(Shell("touch net && mkdir lab").exit_code, 0);
+  ASSERT_EQ(daemon().Stop(SIGTERM), 0) << daemon().StderrText();
   {
-    std::unique_ptr<DaemonProcess> daemon = StartDaemon();
-    ASSERT_NE(daemon, nullptr);
-    ASSERT_EQ(Shell("touch net && mkdir lab").exit_code, 0);
-    ASSERT_EQ(daemon->Signal(SIGTERM), 0) << daemon->StderrText();
-  }
-  {
-    std::ofstream append(state_path(), std::ios::app | std::ios::binary);
+    std::ofstream append(StateFile(), std::ios::app | std::ios::binary);
     append << "garbage\n";
   }
-  const std::string corrupt = ReadFileText(state_path());
+  const std::string corrupt = ReadFileText(StateFile());
   ASSERT_THAT(corrupt, StartsWith(kStateHeader));
 
-  CommandOptions options;
-  options.timeout = absl::Seconds(10);
-  CommandResult started = RunCommand({DaemonBinary(), StateFlag(), mount_point()}, options);
+  CommandResult started = RunDaemonToExit({daemon().path()}, Options());
   EXPECT_EQ(started.exit_code, 1) << started;
   std::vector<std::string> lines = absl::StrSplit(started.err, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 1u) << started;
   EXPECT_THAT(lines[0], StartsWith("ipnfs: "));
-  EXPECT_THAT(lines[0], HasSubstr(state_path()));
-  EXPECT_FALSE(IsMounted(mount_point()));
-  EXPECT_EQ(ReadFileText(state_path()), corrupt) << "the refused state file was changed";
+  EXPECT_THAT(lines[0], HasSubstr(StateFile()));
+  EXPECT_FALSE(IsMounted(daemon().path()));
+  EXPECT_EQ(ReadFileText(StateFile()), corrupt) << "the refused state file was changed";
 }
 
 TEST_F(PersistenceTest, StateFileIsCompleteAfterEveryChange) {
-  std::unique_ptr<DaemonProcess> daemon = StartDaemon();
-  ASSERT_NE(daemon, nullptr);
-  const std::string net = mount_point() + "/net";
+  const std::string net = PathOf("net");
   ASSERT_EQ(::mknod(net.c_str(), S_IFREG | 0644, 0), 0);
 
   // Meanwhile another thread keeps reading the file, as a backup tool would.
@@ -162,7 +125,7 @@ TEST_F(PersistenceTest, StateFileIsCompleteAfterEveryChange) {
   std::string torn;
   std::thread watcher([&] {
     while (!done) {
-      const std::string text = ReadFileText(state_path());
+      const std::string text = ReadFileText(StateFile());
       if (!absl::StartsWith(text, kStateHeader) || !absl::EndsWith(text, "\n")) {
         torn = text;
         return;
@@ -172,7 +135,7 @@ TEST_F(PersistenceTest, StateFileIsCompleteAfterEveryChange) {
   });
   for (int i = 1; i <= 50; ++i) {
     ASSERT_EQ(SetXattr(net, "user.ipn.qlen", std::to_string(i)), 0);
-    const std::string text = ReadFileText(state_path());
+    const std::string text = ReadFileText(StateFile());
     ASSERT_THAT(text, StartsWith(kStateHeader)) << "after change " << i;
     ASSERT_TRUE(absl::EndsWith(text, "\n")) << "after change " << i << ":\n" << text;
     ASSERT_THAT(text, ContainsRegex(absl::StrCat(" qlen=", i, "[ \n]"))) << "after change " << i;
@@ -181,7 +144,7 @@ TEST_F(PersistenceTest, StateFileIsCompleteAfterEveryChange) {
   watcher.join();
   EXPECT_EQ(torn, "") << "a reader saw a half-written state file";
   EXPECT_GT(reads.load(), 0);
-  EXPECT_EQ(daemon->Signal(SIGTERM), 0) << daemon->StderrText();
+  EXPECT_EQ(daemon().Stop(SIGTERM), 0) << daemon().StderrText();
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "policies/frame_builder.h"
 #include "tests/features/feature_support.h"
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"
@@ -24,9 +25,9 @@ namespace {
 
 using ::testing::MatchesRegex;
 
-const Mac kMacA = LocalMac(0x0a);
-const Mac kMacB = LocalMac(0x0b);
-const Mac kMacC = LocalMac(0x0c);
+const MacAddress kMacA = TestMac(0x0a);
+const MacAddress kMacB = TestMac(0x0b);
+const MacAddress kMacC = TestMac(0x0c);
 
 class PoliciesTest : public MountedTest {
  protected:
@@ -47,8 +48,8 @@ class PoliciesTest : public MountedTest {
 
   // A broadcasts, then B broadcasts; every other port receives each broadcast.
   void LearningExchange() {
-    const std::string from_a = EthernetFrame(kBroadcastMac, kMacA, "hello from A");
-    const std::string from_b = EthernetFrame(kBroadcastMac, kMacB, "hello from B");
+    const std::string from_a = FrameBuilder().From(kMacA).PayloadText("hello from A").BuildString();
+    const std::string from_b = FrameBuilder().From(kMacB).PayloadText("hello from B").BuildString();
     ASSERT_THAT(Send(a_.fd.get(), from_a), Wrote(from_a.size()));
     ASSERT_THAT(ReadNow(b_.fd.get()), IsPacket(from_a));
     ASSERT_THAT(ReadNow(c_.fd.get()), IsPacket(from_a));
@@ -64,8 +65,10 @@ TEST_F(PoliciesTest, SwitchDeliversKnownUnicastOnlyToItsDestination) {
   MakeNetwork("sw", "switch");
   JoinThree("sw");
   LearningExchange();
-  const std::string a_to_b = EthernetFrame(kMacB, kMacA, "for B only");
-  const std::string b_to_a = EthernetFrame(kMacA, kMacB, "for A only");
+  const std::string a_to_b =
+      FrameBuilder().To(kMacB).From(kMacA).PayloadText("for B only").BuildString();
+  const std::string b_to_a =
+      FrameBuilder().To(kMacA).From(kMacB).PayloadText("for A only").BuildString();
   ASSERT_THAT(Send(a_.fd.get(), a_to_b), Wrote(a_to_b.size()));
   ASSERT_THAT(Send(b_.fd.get(), b_to_a), Wrote(b_to_a.size()));
   EXPECT_THAT(ReadNow(b_.fd.get()), IsPacket(a_to_b));
@@ -79,7 +82,8 @@ TEST_F(PoliciesTest, SwitchFloodsUnicastToAnUnknownDestination) {
   MakeNetwork("sw", "switch");
   JoinThree("sw");
   LearningExchange();
-  const std::string to_unknown = EthernetFrame(LocalMac(0x99), kMacA, "anyone?");
+  const std::string to_unknown =
+      FrameBuilder().To(TestMac(0x99)).From(kMacA).PayloadText("anyone?").BuildString();
   ASSERT_THAT(Send(a_.fd.get(), to_unknown), Wrote(to_unknown.size()));
   EXPECT_THAT(ReadNow(b_.fd.get()), IsPacket(to_unknown));
   EXPECT_THAT(ReadNow(c_.fd.get()), IsPacket(to_unknown));
@@ -89,7 +93,7 @@ TEST_F(PoliciesTest, SwitchFloodsUnicastToAnUnknownDestination) {
 TEST_F(PoliciesTest, SwitchRefusesAWriteShorterThanAnEthernetHeader) {
   MakeNetwork("sw", "switch");
   JoinThree("sw");
-  const std::string header = EthernetFrame(kBroadcastMac, kMacA, "");
+  const std::string header = FrameBuilder().From(kMacA).PayloadText("").BuildString();
   EXPECT_THAT(Send(a_.fd.get(), header.substr(0, 13)), FailsWith(EINVAL));
   EXPECT_THAT(ReadNow(b_.fd.get()), FailsWith(EAGAIN)) << "the refused frame was sent";
   EXPECT_THAT(Send(a_.fd.get(), header), Wrote(14)) << "a bare 14-byte header is a frame";
@@ -99,7 +103,7 @@ TEST_F(PoliciesTest, SwitchRefusesAWriteShorterThanAnEthernetHeader) {
 TEST_F(PoliciesTest, MacTableShowsTheLearnedEntriesSorted) {
   MakeNetwork("sw", "switch");
   JoinThree("sw");
-  const std::string from_c = EthernetFrame(kBroadcastMac, kMacC, "hello from C");
+  const std::string from_c = FrameBuilder().From(kMacC).PayloadText("hello from C").BuildString();
   ASSERT_THAT(Send(c_.fd.get(), from_c), Wrote(from_c.size()));
   ASSERT_THAT(ReadNow(a_.fd.get()), IsPacket(from_c));
   ASSERT_THAT(ReadNow(b_.fd.get()), IsPacket(from_c));
@@ -107,24 +111,24 @@ TEST_F(PoliciesTest, MacTableShowsTheLearnedEntriesSorted) {
   std::vector<std::string> lines =
       absl::StrSplit(GetXattr(PathOf("sw"), "user.ipn.mactable").value, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_THAT(lines[0], MatchesRegex(absl::StrCat(MacText(kMacA), " 0 ", a_.id, " [0-9]+")));
-  EXPECT_THAT(lines[1], MatchesRegex(absl::StrCat(MacText(kMacB), " 0 ", b_.id, " [0-9]+")));
-  EXPECT_THAT(lines[2], MatchesRegex(absl::StrCat(MacText(kMacC), " 0 ", c_.id, " [0-9]+")));
+  EXPECT_THAT(lines[0], MatchesRegex(absl::StrCat(kMacA.ToString(), " 0 ", a_.id, " [0-9]+")));
+  EXPECT_THAT(lines[1], MatchesRegex(absl::StrCat(kMacB.ToString(), " 0 ", b_.id, " [0-9]+")));
+  EXPECT_THAT(lines[2], MatchesRegex(absl::StrCat(kMacC.ToString(), " 0 ", c_.id, " [0-9]+")));
 }
 
 TEST_F(PoliciesTest, SwitchLearnsTaggedFramesPerVlanAndKeepsTheirTag) {
   MakeNetwork("sw", "switch");
   JoinThree("sw");
   // 802.1Q: TPID 0x8100, TCI with VLAN 5, then the inner EtherType 0x88b5.
-  const std::string tagged =
-      EthernetFrame(kBroadcastMac, kMacA, std::string("\x00\x05\x88\xb5tagged", 10), 0x8100);
+  const std::string tagged = FrameBuilder().From(kMacA).Vlan(5).PayloadText("tagged").BuildString();
   ASSERT_THAT(Send(a_.fd.get(), tagged), Wrote(tagged.size()));
   EXPECT_THAT(ReadNow(b_.fd.get()), IsPacket(tagged));
   EXPECT_THAT(ReadNow(c_.fd.get()), IsPacket(tagged));
   EXPECT_THAT(GetXattr(PathOf("sw"), "user.ipn.mactable").value,
-              MatchesRegex(absl::StrCat(MacText(kMacA), " 5 ", a_.id, " [0-9]+\n")));
+              MatchesRegex(absl::StrCat(kMacA.ToString(), " 5 ", a_.id, " [0-9]+\n")));
   // Known on VLAN 5 only: an untagged frame to A is flooded.
-  const std::string untagged = EthernetFrame(kMacA, kMacB, "untagged to A");
+  const std::string untagged =
+      FrameBuilder().To(kMacA).From(kMacB).PayloadText("untagged to A").BuildString();
   ASSERT_THAT(Send(b_.fd.get(), untagged), Wrote(untagged.size()));
   EXPECT_THAT(ReadNow(c_.fd.get()), IsPacket(untagged));
 }
@@ -135,8 +139,9 @@ TEST_F(PoliciesTest, SwitchForgetsTheMacsOfAPortThatLeaves) {
   LearningExchange();
   b_.fd.reset();
   EXPECT_THAT(GetXattr(PathOf("sw"), "user.ipn.mactable").value,
-              MatchesRegex(absl::StrCat(MacText(kMacA), " 0 ", a_.id, " [0-9]+\n")));
-  const std::string to_b = EthernetFrame(kMacB, kMacA, "where is B?");
+              MatchesRegex(absl::StrCat(kMacA.ToString(), " 0 ", a_.id, " [0-9]+\n")));
+  const std::string to_b =
+      FrameBuilder().To(kMacB).From(kMacA).PayloadText("where is B?").BuildString();
   ASSERT_THAT(Send(a_.fd.get(), to_b), Wrote(to_b.size()));
   EXPECT_THAT(ReadNow(c_.fd.get()), IsPacket(to_b)) << "not flooded once B's entry is gone";
 }
@@ -144,8 +149,10 @@ TEST_F(PoliciesTest, SwitchForgetsTheMacsOfAPortThatLeaves) {
 TEST_F(PoliciesTest, PolicyChangesLiveWithoutLosingPortsOrQueuedPackets) {
   MakeNetwork("net", "hub");
   JoinThree("net");
-  const std::string queued_1 = EthernetFrame(kMacB, kMacA, "queued under hub 1");
-  const std::string queued_2 = EthernetFrame(kMacC, kMacA, "queued under hub 2");
+  const std::string queued_1 =
+      FrameBuilder().To(kMacB).From(kMacA).PayloadText("queued under hub 1").BuildString();
+  const std::string queued_2 =
+      FrameBuilder().To(kMacC).From(kMacA).PayloadText("queued under hub 2").BuildString();
   ASSERT_THAT(Send(a_.fd.get(), queued_1), Wrote(queued_1.size()));
   ASSERT_THAT(Send(a_.fd.get(), queued_2), Wrote(queued_2.size()));
 
@@ -159,7 +166,8 @@ TEST_F(PoliciesTest, PolicyChangesLiveWithoutLosingPortsOrQueuedPackets) {
   }
   // The same ports now switch.
   LearningExchange();
-  const std::string a_to_b = EthernetFrame(kMacB, kMacA, "switched");
+  const std::string a_to_b =
+      FrameBuilder().To(kMacB).From(kMacA).PayloadText("switched").BuildString();
   ASSERT_THAT(Send(a_.fd.get(), a_to_b), Wrote(a_to_b.size()));
   EXPECT_THAT(ReadNow(b_.fd.get()), IsPacket(a_to_b));
   EXPECT_THAT(ReadNow(c_.fd.get()), FailsWith(EAGAIN));

@@ -12,14 +12,6 @@
 namespace ipnfs::tests {
 namespace {
 
-std::vector<std::string> AsUser(const RunAs& as, std::vector<std::string> argv) {
-  if (as.user.empty()) return argv;
-  std::vector<std::string> wrapped = {"/usr/bin/setpriv", absl::StrCat("--reuid=", as.user),
-                                      "--regid=nogroup", "--clear-groups", "--"};
-  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
-  return wrapped;
-}
-
 class ExitsMatcher : public ::testing::MatcherInterface<const CommandResult&> {
  public:
   // `error` 0: exits 0; else exits non-zero with strerror(error) on stderr.
@@ -48,11 +40,11 @@ class ExitsMatcher : public ::testing::MatcherInterface<const CommandResult&> {
 
 CommandResult SetAttribute(const std::string& path, const std::string& name,
                            const std::string& value, const RunAs& as) {
-  return RunCommand(AsUser(as, {"/usr/bin/setfattr", "-n", name, "-v", value, path}));
+  return RunCommand(as.Command({"/usr/bin/setfattr", "-n", name, "-v", value, path}));
 }
 
 CommandResult RemoveAttribute(const std::string& path, const std::string& name, const RunAs& as) {
-  return RunCommand(AsUser(as, {"/usr/bin/setfattr", "-x", name, path}));
+  return RunCommand(as.Command({"/usr/bin/setfattr", "-x", name, path}));
 }
 
 absl::StatusOr<std::string> GetAttribute(const std::string& path, const std::string& name) {

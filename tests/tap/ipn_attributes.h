@@ -1,5 +1,5 @@
 // The user.ipn.* attributes of a network through the shell tools a user has: setfattr and
-// getfattr, as root or as another user through setpriv. Errors are what the tools report: the
+// getfattr, as root or as another user (RunAs). Errors are what the tools report: the
 // message of the errno (setfattr prints "setfattr: PATH: <strerror>"). Thread-safe.
 #ifndef IPNFS_TESTS_TAP_IPN_ATTRIBUTES_H_
 #define IPNFS_TESTS_TAP_IPN_ATTRIBUTES_H_
@@ -9,15 +9,10 @@
 
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
+#include "tests/run_as.h"
 #include "tests/subprocess.h"
 
 namespace ipnfs::tests {
-
-// Who runs a tool: root (empty) or a user name, e.g. "nobody" (with group "nogroup", no
-// supplementary groups).
-struct RunAs {
-  std::string user;
-};
 
 // `setfattr -n NAME -v VALUE PATH`.
 CommandResult SetAttribute(const std::string& path, const std::string& name,

@@ -108,6 +108,12 @@ bool NetworkNamespace::HasInterface(const std::string& interface) const {
   return Exec({kIp, "link", "show", "dev", interface}).exit_code == 0;
 }
 
+std::string NetworkNamespace::MacAddressOf(const std::string& interface) const {
+  const std::string shown = Exec({kIp, "-o", "link", "show", "dev", interface}).out;
+  const size_t at = shown.find("link/ether ");
+  return at == std::string::npos ? "" : shown.substr(at + 11, 17);
+}
+
 ::testing::AssertionResult NetworkNamespace::Pings(const std::string& address) const {
   const CommandResult ping = Exec({"/usr/bin/ping", "-c", "3", "-W", "2", address});
   if (ping.exit_code == 0 && ping.out.find(" 3 received") != std::string::npos) {

@@ -58,6 +58,8 @@ class NetworkNamespace {
   absl::Status Adopt(const std::string& interface, const std::string& cidr) const;
   // True when `interface` exists in this namespace.
   bool HasInterface(const std::string& interface) const;
+  // The MAC address of `interface` here ("aa:bb:cc:dd:ee:ff"), or "" when it has none.
+  std::string MacAddressOf(const std::string& interface) const;
   // Success when `ping -c 3 -W 2 address` from here gets all three answers.
   ::testing::AssertionResult Pings(const std::string& address) const;
 

@@ -3,33 +3,25 @@
 // or a missing interface (EINVAL), a user without x (EACCES), a daemon without CAP_NET_ADMIN
 // (EPERM, and a log line saying so).
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <fstream>
-#include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/mounted_daemon.h"
+#include "tests/run_as.h"
 #include "tests/subprocess.h"
 #include "tests/tap/ipn_attributes.h"
 #include "tests/tap/network_namespace.h"
@@ -121,7 +113,7 @@ TEST_F(TapErrorsTest, UserWithoutXOnTheNetworkGetsEaccesAndChangesNothing) {
   const std::string net = NewNetwork("net0");
   ASSERT_THAT(SetAttribute(net, "user.ipn.tap", "ipn0"), Succeeds());
   ASSERT_EQ(::chmod(net.c_str(), 0666), 0);
-  const RunAs nobody{.user = "nobody"};
+  const RunAs nobody = Nobody();
 
   EXPECT_THAT(SetAttribute(net, "user.ipn.tap", "ipn0,ipn1", nobody), FailsWithErrno(EACCES));
   EXPECT_THAT(SetAttribute(net, "user.ipn.tap", "", nobody), FailsWithErrno(EACCES));
@@ -137,77 +129,14 @@ TEST_F(TapErrorsTest, UserWithoutXOnTheNetworkGetsEaccesAndChangesNothing) {
   EXPECT_EQ(AttachedInterfaces(net), "ipn0,ipn1");
 }
 
-// The daemon started by hand under `setpriv --inh-caps=-net_admin --bounding-set=-net_admin`,
-// mounted on a temporary directory like MountedDaemon does. Stopped (SIGTERM, then SIGKILL and a
-// lazy unmount) and its directory removed when destroyed.
-class DaemonWithoutNetAdmin {
- public:
-  static absl::StatusOr<std::unique_ptr<DaemonWithoutNetAdmin>> Start() {
-    char pattern[] = "/tmp/ipnfs_tap_test.XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) return absl::ErrnoToStatus(errno, "mkdtemp");
-    auto daemon = std::unique_ptr<DaemonWithoutNetAdmin>(new DaemonWithoutNetAdmin(pattern));
-    if (::chmod(pattern, 0755) != 0 || ::mkdir(daemon->path().c_str(), 0755) != 0) {
-      return absl::ErrnoToStatus(errno, "mkdir");
-    }
-    const int log = ::open(daemon->log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (log < 0) return absl::ErrnoToStatus(errno, "open the log");
-    SpawnOptions options;
-    options.stderr_fd = log;
-    options.parent_death_signal = SIGTERM;
-    daemon->pid_ = Spawn({"/usr/bin/setpriv", "--inh-caps=-net_admin", "--bounding-set=-net_admin",
-                          "--", DaemonBinary(), "--state=none", daemon->path()},
-                         options);
-    ::close(log);
-    if (daemon->pid_ < 0) return absl::ErrnoToStatus(errno, "cannot start setpriv");
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (!IsMounted(daemon->path())) {
-      if (std::optional<int> code = WaitForExit(daemon->pid_, absl::ZeroDuration())) {
-        daemon->exit_code_ = code;
-        return absl::InternalError(
-            absl::StrCat("the daemon exited with ", *code, ":\n", daemon->StderrText()));
-      }
-      if (absl::Now() > deadline) return absl::DeadlineExceededError(daemon->StderrText());
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return daemon;
+// The daemon started through `setpriv --inh-caps=-net_admin --bounding-set=-net_admin`.
+class TapWithoutNetAdminTest : public TapTest {
+ protected:
+  DaemonOptions Options() const override {
+    DaemonOptions options;
+    options.launcher = WithoutNetAdmin();
+    return options;
   }
-
-  ~DaemonWithoutNetAdmin() {
-    if (pid_ > 0) Stop();
-    if (IsMounted(path())) RunCommand({"/usr/bin/fusermount3", "-u", "-z", path()});
-    RunCommand({"/bin/rm", "-rf", directory_});
-  }
-
-  // SIGTERM; the exit code, or -1 when it had to be killed.
-  int Stop() {
-    if (exit_code_.has_value()) return *exit_code_;
-    ::kill(pid_, SIGTERM);
-    exit_code_ = WaitForExit(pid_, absl::Seconds(10));
-    if (!exit_code_.has_value()) {
-      ::kill(pid_, SIGKILL);
-      WaitForExit(pid_, absl::Seconds(10));
-      exit_code_ = -1;
-    }
-    return *exit_code_;
-  }
-
-  std::string path() const { return directory_ + "/mnt"; }
-  pid_t pid() const { return pid_; }
-  std::string StderrText() const {
-    std::ifstream in(log_);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-
- private:
-  explicit DaemonWithoutNetAdmin(std::string directory)
-      : directory_(std::move(directory)), log_(directory_ + "/stderr.log") {}
-
-  std::string directory_;
-  std::string log_;
-  pid_t pid_ = -1;
-  std::optional<int> exit_code_;
 };
 
 // The capability set `name` ("CapEff", "CapPrm", "CapBnd") of process `pid`, from /proc.
@@ -225,26 +154,22 @@ std::optional<uint64_t> CapabilitySet(pid_t pid, absl::string_view name) {
   return std::nullopt;
 }
 
-TEST(TapWithoutNetAdminTest, DaemonWithoutNetAdminGetsEpermAndSaysSo) {
-  ASSERT_EQ(EnterNewNetworkNamespace(), absl::OkStatus());
+TEST_F(TapWithoutNetAdminTest, DaemonWithoutNetAdminGetsEpermAndSaysSo) {
   ASSERT_THAT(Here().Shell("ip link add ipnv0 type veth peer name ipnv1"), Succeeds());
-  absl::StatusOr<std::unique_ptr<DaemonWithoutNetAdmin>> started = DaemonWithoutNetAdmin::Start();
-  ASSERT_TRUE(started.ok()) << started.status();
-  DaemonWithoutNetAdmin& daemon = **started;
 
   // setpriv really took the capability from the daemon (it execs the daemon: same pid).
   char exe[PATH_MAX] = {};
-  ASSERT_GT(::readlink(absl::StrCat("/proc/", daemon.pid(), "/exe").c_str(), exe, sizeof(exe) - 1),
-            0);
+  ASSERT_GT(
+      ::readlink(absl::StrCat("/proc/", daemon().pid(), "/exe").c_str(), exe, sizeof(exe) - 1), 0);
   ASSERT_TRUE(absl::EndsWith(exe, "/ipnfs")) << exe;
   constexpr uint64_t kNetAdmin = uint64_t{1} << CAP_NET_ADMIN;
   for (absl::string_view set : {"CapEff", "CapPrm", "CapBnd"}) {
-    const std::optional<uint64_t> caps = CapabilitySet(daemon.pid(), set);
+    const std::optional<uint64_t> caps = CapabilitySet(daemon().pid(), set);
     ASSERT_TRUE(caps.has_value()) << set;
     EXPECT_EQ(*caps & kNetAdmin, 0u) << set << " still has CAP_NET_ADMIN";
   }
 
-  const std::string net = daemon.path() + "/net0";
+  const std::string net = PathOf("net0");
   ASSERT_THAT(RunCommand({"/usr/bin/touch", net}), Succeeds());
   EXPECT_THAT(SetAttribute(net, "user.ipn.tap", "ipn0"), FailsWithErrno(EPERM));
   EXPECT_THAT(SetAttribute(net, "user.ipn.grab", "ipnv0"), FailsWithErrno(EPERM));
@@ -252,8 +177,8 @@ TEST(TapWithoutNetAdminTest, DaemonWithoutNetAdminGetsEpermAndSaysSo) {
   EXPECT_EQ(AttachedInterfaces(net, "grab"), "");
   EXPECT_THAT(PortOwners(net), IsEmpty());
   EXPECT_FALSE(Here().HasInterface("ipn0"));
-  EXPECT_THAT(daemon.StderrText(), HasSubstr("CAP_NET_ADMIN"));
-  EXPECT_EQ(daemon.Stop(), 0) << daemon.StderrText();
+  EXPECT_THAT(daemon().StderrText(), HasSubstr("CAP_NET_ADMIN"));
+  EXPECT_EQ(daemon().Stop(), 0) << daemon().StderrText();
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/port_io.h"
@@ -18,6 +19,7 @@
 #include "tests/tap/network_namespace.h"
 #include "tests/tap/tap_test.h"
 #include "tests/tap/test_frames.h"
+#include "tests/wait_until.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -34,7 +36,7 @@ using TapFramesTest = TapTest;
   absl::StatusOr<std::unique_ptr<FrameCapture>> capture =
       FrameCapture::Start(ns, interface, TestFrameFilter(marker));
   if (!capture.ok()) return ::testing::AssertionFailure() << capture.status();
-  const IoResult sent = Send(fd, TestFrame(marker));
+  const IoResult sent = Send(fd, TestFrame(marker).BuildString());
   if (sent.error != 0) return ::testing::AssertionFailure() << "write: " << sent.error;
   return (*capture)->Captured();
 }
@@ -43,7 +45,7 @@ using TapFramesTest = TapTest;
 ::testing::AssertionResult FrameSentOnArrives(const NetworkNamespace& ns,
                                               const std::string& interface, uint8_t marker,
                                               int fd) {
-  const std::string frame = TestFrame(marker);
+  const std::string frame = TestFrame(marker).BuildString();
   if (absl::Status sent = SendFrameOn(ns, interface, frame); !sent.ok()) {
     return ::testing::AssertionFailure() << sent;
   }
@@ -101,10 +103,13 @@ TEST_F(TapFramesTest, TapDeletedBehindTheDaemonsBackLeavesTheNetworkCleanly) {
   const size_t logged_before = daemon().StderrText().size();
 
   ASSERT_THAT(a->Exec({"/usr/sbin/ip", "link", "del", "ipn0"}), Succeeds());
-  EXPECT_TRUE(Eventually([&] {
-    const std::vector<std::string> owners = PortOwners(net);
-    return std::find(owners.begin(), owners.end(), "tap:ipn0") == owners.end();
-  })) << "tap:ipn0 is still a port 2 s after ip link del";
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        const std::vector<std::string> owners = PortOwners(net);
+        return std::find(owners.begin(), owners.end(), "tap:ipn0") == owners.end();
+      },
+      absl::Seconds(2)))
+      << "tap:ipn0 is still a port 2 s after ip link del";
   EXPECT_THAT(PortOwners(net), Contains("tap:ipn1"));
   EXPECT_EQ(AttachedInterfaces(net), "ipn1");
   EXPECT_THAT(daemon().StderrText().substr(logged_before), HasSubstr("ipn0"))
@@ -127,8 +132,9 @@ TEST_F(TapFramesTest, RemovingTheNetworkDeletesItsTapsWhereverTheyAre) {
   ASSERT_EQ(a->Adopt("ipn1", "10.79.6.1/24"), absl::OkStatus());
 
   ASSERT_THAT(Shell("rm net0"), Succeeds());
-  EXPECT_TRUE(Eventually([&] { return !NetworkNamespace::Here().HasInterface("ipn0"); }));
-  EXPECT_TRUE(Eventually([&] { return !a->HasInterface("ipn1"); }));
+  EXPECT_TRUE(
+      WaitUntil([&] { return !NetworkNamespace::Here().HasInterface("ipn0"); }, absl::Seconds(2)));
+  EXPECT_TRUE(WaitUntil([&] { return !a->HasInterface("ipn1"); }, absl::Seconds(2)));
   // A new network of that name may have them again.
   const std::string again = NewNetwork("net0");
   EXPECT_THAT(SetAttribute(again, "user.ipn.tap", "ipn0,ipn1"), Succeeds());

@@ -2,14 +2,10 @@
 // moves large GSO packets and arrives intact; a plain process reading the same network gets only
 // ordinary frames, within the MTU, with valid IP and TCP checksums.
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <cstdint>
-#include <cstdio>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -18,6 +14,8 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "policies/frame_builder.h"
+#include "tests/background_process.h"
 #include "tests/port_io.h"
 #include "tests/subprocess.h"
 #include "tests/tap/ipn_attributes.h"
@@ -71,23 +69,14 @@ c.close()
 // Sends kTransferBytes over TCP from `from` to `to_address` in `to`; what the server printed.
 std::string Transfer(const NetworkNamespace& from, const NetworkNamespace& to,
                      const std::string& to_address) {
-  char path[] = "/tmp/ipnfs_offload_server.XXXXXX";
-  const int out = mkstemp(path);
-  if (out < 0) return "mkstemp failed";
   const std::string bytes = std::to_string(kTransferBytes);
-  const pid_t server = Spawn(to.Inside({"/usr/bin/python3", "-c", kServer, to_address, bytes}),
-                             SpawnOptions{.cwd = "", .stdout_fd = out, .stderr_fd = out});
-  close(out);
+  BackgroundProcess server(to.Inside({"/usr/bin/python3", "-c", kServer, to_address, bytes}), "");
   const CommandResult client =
       from.Exec({"/usr/bin/python3", "-c", kClient, to_address, bytes}, absl::Seconds(30));
-  const std::optional<int> server_exit = WaitForExit(server, absl::Seconds(30));
-  std::ifstream file(path);
-  std::stringstream printed;
-  printed << file.rdbuf();
-  unlink(path);
+  const std::optional<int> server_exit = server.WaitForExit(absl::Seconds(30));
   if (client.exit_code != 0) return absl::StrCat("client failed: ", client.err);
   if (!server_exit.has_value()) return "server did not exit";
-  return printed.str();
+  return server.Stdout() + server.Stderr();
 }
 
 // Two namespaces a (10.79.9.1) and b (10.79.9.2) joined by taps ipn0 and ipn1 of `net`.
@@ -95,10 +84,6 @@ struct Pair {
   const NetworkNamespace* a = nullptr;
   const NetworkNamespace* b = nullptr;
 };
-
-uint16_t Get16(absl::string_view f, size_t at) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(f[at]) << 8 | static_cast<uint8_t>(f[at + 1]));
-}
 
 // The ones' complement sum of `bytes` folded to 16 bits, plus `sum`.
 uint32_t Sum(absl::string_view bytes, uint32_t sum = 0) {
@@ -113,9 +98,10 @@ uint32_t Sum(absl::string_view bytes, uint32_t sum = 0) {
 // For an IPv4 TCP frame: an empty string when its IP header and TCP checksums verify, else why
 // not. Other frames: empty.
 std::string ChecksumProblem(absl::string_view f) {
-  if (f.size() < 14 + 20 || Get16(f, 12) != kIpv4EtherType || f[14 + 9] != 6) return "";
+  if (f.size() < 14 + 20 || At16(f, 12) != FrameBuilder::kIpv4EtherType || f[14 + 9] != 6)
+    return "";
   const size_t ihl = (static_cast<uint8_t>(f[14]) & 0x0f) * size_t{4};
-  const size_t total = Get16(f, 14 + 2);
+  const size_t total = At16(f, 14 + 2);
   if (14 + total > f.size()) return "IPv4 length beyond the frame";
   if (Sum(f.substr(14, ihl)) != 0xffff) return "bad IPv4 header checksum";
   const absl::string_view tcp = f.substr(14 + ihl, total - ihl);
@@ -124,24 +110,21 @@ std::string ChecksumProblem(absl::string_view f) {
   return "";
 }
 
-uint32_t Get32(absl::string_view f, size_t at) {
-  return static_cast<uint32_t>(Get16(f, at)) << 16 | Get16(f, at + 2);
-}
-
 // The bytes that the IPv4 TCP frames to port 5555 among `frames` carry, put together by sequence
 // number from the SYN on (retransmissions counted once); empty without a SYN.
 std::string StreamTo5555(const std::vector<std::string>& frames) {
   std::map<uint32_t, std::string> segments;  // By offset from the first data byte.
   std::optional<uint32_t> first;
   for (absl::string_view f : frames) {
-    if (f.size() < 14 + 20 || Get16(f, 12) != kIpv4EtherType || f[14 + 9] != 6) continue;
+    if (f.size() < 14 + 20 || At16(f, 12) != FrameBuilder::kIpv4EtherType || f[14 + 9] != 6)
+      continue;
     const size_t ihl = (static_cast<uint8_t>(f[14]) & 0x0f) * size_t{4};
     const size_t tcp = 14 + ihl;
-    if (Get16(f, tcp + 2) != 5555) continue;
-    const uint32_t sequence = Get32(f, tcp + 4);
+    if (At16(f, tcp + 2) != 5555) continue;
+    const uint32_t sequence = At32(f, tcp + 4);
     if ((f[tcp + 13] & 0x02) != 0) first = sequence + 1;  // SYN.
     const size_t payload = tcp + (static_cast<uint8_t>(f[tcp + 12]) >> 4) * size_t{4};
-    const size_t end = 14 + Get16(f, 14 + 2);
+    const size_t end = 14 + At16(f, 14 + 2);
     if (payload < end) segments[sequence] = std::string(f.substr(payload, end - payload));
   }
   std::string stream;

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "policies/frame_builder.h"
 #include "tests/port_io.h"
 #include "tests/tap/ipn_attributes.h"
 #include "tests/tap/network_namespace.h"
@@ -25,7 +26,7 @@ using ::testing::IsSupersetOf;
 
 using TapPingTest = TapTest;
 
-bool IsIpv4(absl::string_view frame) { return EtherTypeOf(frame) == kIpv4EtherType; }
+bool IsIpv4(absl::string_view frame) { return EtherTypeOf(frame) == FrameBuilder::kIpv4EtherType; }
 
 TEST_F(TapPingTest, HubTapsInTwoNamespacesPingBothWays) {
   const std::string net = NewNetwork("net0");

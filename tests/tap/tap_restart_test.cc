@@ -1,12 +1,7 @@
 // Taps are part of the persisted state: after the daemon is killed (SIGKILL), its dead mount
 // unmounted and the daemon started again on the same --state file, the taps are back (in the
 // daemon's namespace, also those that had been moved away) and carry traffic again.
-#include <signal.h>
-#include <stdlib.h>
 
-#include <fstream>
-#include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -19,6 +14,8 @@
 #include "tests/tap/ipn_attributes.h"
 #include "tests/tap/network_namespace.h"
 #include "tests/tap/tap_test.h"
+#include "tests/temp_dir.h"
+#include "tests/wait_until.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -26,51 +23,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-class TapRestartTest : public TapTest {
- protected:
-  TapRestartTest() {
-    char pattern[] = "/tmp/ipnfs_tap_state.XXXXXX";
-    if (::mkdtemp(pattern) != nullptr) state_directory_ = pattern;
-  }
-  ~TapRestartTest() override {
-    if (!state_directory_.empty()) RunCommand({"/bin/rm", "-rf", state_directory_});
-  }
-
-  void SetUp() override {
-    ASSERT_FALSE(state_directory_.empty()) << "mkdtemp failed";
-    TapTest::SetUp();
-  }
-
-  void TearDown() override {
-    if (HasFailure() && !killed_stderr_.empty()) {
-      ADD_FAILURE() << "the stderr of the daemons killed before:\n" << killed_stderr_;
-    }
-    TapTest::TearDown();
-  }
-
-  DaemonOptions Options() const override {
-    DaemonOptions options;
-    options.flags.push_back(absl::StrCat("--state=", state_directory_, "/state"));
-    return options;
-  }
-
-  // kill -9 the daemon, then `fusermount3 -u` its dead mount, as a user would.
-  void KillDaemon() {
-    ASSERT_EQ(daemon_->Stop(SIGKILL), 128 + SIGKILL);
-    absl::StrAppend(&killed_stderr_, daemon_->StderrText());
-    ASSERT_THAT(RunCommand({"/usr/bin/fusermount3", "-u", daemon_->path()}), Succeeds());
-  }
-
-  // Starts the daemon again on the same state file (on a new mount point).
-  void RestartDaemon() {
-    absl::StatusOr<std::unique_ptr<MountedDaemon>> restarted = MountedDaemon::Start(Options());
-    ASSERT_TRUE(restarted.ok()) << restarted.status();
-    daemon_ = *std::move(restarted);
-  }
-
-  std::string state_directory_;
-  std::string killed_stderr_;
-};
+using TapRestartTest = WithStateFile<TapTest>;
 
 TEST_F(TapRestartTest, TapsComeBackAfterKillAndRestartAndPingAgain) {
   const std::string net = NewNetwork("net0");
@@ -86,8 +39,8 @@ TEST_F(TapRestartTest, TapsComeBackAfterKillAndRestartAndPingAgain) {
   // The kernel deletes the dead daemon's taps when it releases their files, which may be a
   // little after the daemon was reaped: wait for that, so that this test is about what the new
   // daemon restores (TapsComeBackWhenRestartedRightAfterTheKill is about restarting at once).
-  ASSERT_TRUE(Eventually([&] { return !a->HasInterface("ipn0") && !b->HasInterface("ipn1"); },
-                         absl::Seconds(5)))
+  ASSERT_TRUE(WaitUntil([&] { return !a->HasInterface("ipn0") && !b->HasInterface("ipn1"); },
+                        absl::Seconds(5)))
       << "the killed daemon's taps are still there 5 s later";
   ASSERT_NO_FATAL_FAILURE(RestartDaemon());
 
@@ -110,9 +63,9 @@ TEST_F(TapRestartTest, TapsComeBackWhenRestartedRightAfterTheKill) {
     ASSERT_NO_FATAL_FAILURE(KillDaemon());
     ASSERT_NO_FATAL_FAILURE(RestartDaemon());
     const std::string net = PathOf("net0");
-    EXPECT_TRUE(Eventually([&] { return AttachedInterfaces(net) == "ipn0,ipn1"; }))
+    EXPECT_TRUE(WaitUntil([&] { return AttachedInterfaces(net) == "ipn0,ipn1"; }, absl::Seconds(2)))
         << "user.ipn.tap is \"" << AttachedInterfaces(net) << "\" 2 s after the restart; stderr:\n"
-        << daemon_->StderrText();
+        << daemon().StderrText();
     EXPECT_TRUE(NetworkNamespace::Here().HasInterface("ipn0"));
     EXPECT_TRUE(NetworkNamespace::Here().HasInterface("ipn1"));
   }
@@ -121,24 +74,19 @@ TEST_F(TapRestartTest, TapsComeBackWhenRestartedRightAfterTheKill) {
 TEST_F(TapRestartTest, TapDeletedBehindTheDaemonsBackDoesNotComeBackAfterARestart) {
   const std::string net = NewNetwork("net0");
   ASSERT_THAT(SetAttribute(net, "user.ipn.tap", "ipn0,ipn1"), Succeeds());
-  const std::string state = state_directory_ + "/state";
-  auto saved_taps = [&] {
-    std::ifstream file(state);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-  };
+  auto saved_taps = [&] { return ReadFileText(StateFile()); };
   ASSERT_THAT(saved_taps(), HasSubstr("ipn0,ipn1"));
   ASSERT_THAT(NetworkNamespace::Here().Shell("ip link del ipn1"), Succeeds());
   // Nothing else changes the namespace: the deletion alone must reach the state file.
-  EXPECT_TRUE(Eventually([&] { return saved_taps().find("ipn1") == std::string::npos; }))
+  EXPECT_TRUE(
+      WaitUntil([&] { return saved_taps().find("ipn1") == std::string::npos; }, absl::Seconds(2)))
       << "the state file still lists the deleted tap:\n"
       << saved_taps();
   EXPECT_EQ(AttachedInterfaces(net), "ipn0");
 
   ASSERT_NO_FATAL_FAILURE(KillDaemon());
-  ASSERT_TRUE(Eventually([] { return !NetworkNamespace::Here().HasInterface("ipn0"); },
-                         absl::Seconds(5)));
+  ASSERT_TRUE(
+      WaitUntil([] { return !NetworkNamespace::Here().HasInterface("ipn0"); }, absl::Seconds(5)));
   ASSERT_NO_FATAL_FAILURE(RestartDaemon());
   EXPECT_EQ(AttachedInterfaces(PathOf("net0")), "ipn0");
   EXPECT_FALSE(NetworkNamespace::Here().HasInterface("ipn1"));

@@ -9,14 +9,11 @@
 #ifndef IPNFS_TESTS_TAP_TAP_TEST_H_
 #define IPNFS_TESTS_TAP_TAP_TEST_H_
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/mounted_test.h"
 #include "tests/tap/network_namespace.h"
@@ -55,17 +52,6 @@ class TapTest : public MountedTest {
 
   std::vector<std::unique_ptr<NetworkNamespace>> hosts_;
 };
-
-// Waits up to `timeout` for `condition`, checking every 20 ms.
-inline bool Eventually(const std::function<bool()>& condition,
-                       absl::Duration timeout = absl::Seconds(2)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
-}
 
 }  // namespace ipnfs::tests
 

@@ -34,25 +34,19 @@ constexpr char kSendFrame[] =
 
 }  // namespace
 
-std::string TestFrame(uint8_t marker) {
-  // Broadcast destination, then the source 02:00:5e:10:00 and the marker.
-  std::string frame("\xff\xff\xff\xff\xff\xff\x02\x00\x5e\x10\x00", 11);
-  frame.push_back(static_cast<char>(marker));
-  frame.push_back(static_cast<char>(kTestEtherType >> 8));
-  frame.push_back(static_cast<char>(kTestEtherType & 0xff));
-  frame.resize(kMinimumFrame, static_cast<char>(marker));
-  return frame;
+FrameBuilder TestFrame(uint8_t marker) {
+  return FrameBuilder()
+      .From(MacAddress(MacAddress::Bytes{0x02, 0x00, 0x5e, 0x10, 0x00, marker}))
+      .Payload(std::vector<uint8_t>(kMinimumFrame - kEthernetHeader, marker));
 }
 
 std::string TestFrameFilter(uint8_t marker) {
-  return absl::StrFormat("ether proto 0x%04x and ether src 02:00:5e:10:00:%02x", kTestEtherType,
-                         marker);
+  return absl::StrFormat("ether proto 0x%04x and ether src 02:00:5e:10:00:%02x",
+                         FrameBuilder::kExperimentalEtherType, marker);
 }
 
 uint16_t EtherTypeOf(absl::string_view frame) {
-  if (frame.size() < kEthernetHeader) return 0;
-  return static_cast<uint16_t>(static_cast<unsigned char>(frame[12]) << 8 |
-                               static_cast<unsigned char>(frame[13]));
+  return frame.size() < kEthernetHeader ? 0 : At16(frame, 12);
 }
 
 bool IsGroupAddressed(absl::string_view frame) {
@@ -60,7 +54,8 @@ bool IsGroupAddressed(absl::string_view frame) {
 }
 
 bool IsArpBroadcast(absl::string_view frame) {
-  return EtherTypeOf(frame) == kArpEtherType && MacAt(frame, 0) == "ff:ff:ff:ff:ff:ff";
+  return EtherTypeOf(frame) == FrameBuilder::kArpEtherType &&
+         MacAt(frame, 0) == "ff:ff:ff:ff:ff:ff";
 }
 
 std::string SourceMacOf(absl::string_view frame) { return MacAt(frame, 6); }

@@ -1,5 +1,6 @@
-// Ethernet frames for the tap integration tests: a recognisable test frame, a few header fields,
-// sending a raw frame on a kernel interface, and reading frames from a network file.
+// Ethernet frames for the tap integration tests: a recognisable test frame (made with the one
+// FrameBuilder), a few header fields, sending a raw frame on a kernel interface, and reading
+// frames from a network file.
 // Thread-safe (no state).
 #ifndef IPNFS_TESTS_TAP_TEST_FRAMES_H_
 #define IPNFS_TESTS_TAP_TEST_FRAMES_H_
@@ -13,16 +14,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "policies/frame_builder.h"
 #include "tests/tap/network_namespace.h"
 
 namespace ipnfs::tests {
 
-inline constexpr uint16_t kTestEtherType = 0x88b5;  // IEEE "local experimental".
-inline constexpr uint16_t kArpEtherType = 0x0806;
-inline constexpr uint16_t kIpv4EtherType = 0x0800;
-
-// A 60-byte broadcast frame of kTestEtherType from 02:00:5e:10:00:MARKER, padded with `marker`.
-std::string TestFrame(uint8_t marker);
+// A 60-byte broadcast frame of EtherType 0x88b5 (FrameBuilder's default) from
+// 02:00:5e:10:00:MARKER, padded with `marker`: Build() or BuildString() it.
+FrameBuilder TestFrame(uint8_t marker);
 // The pcap filter that matches TestFrame(marker) and nothing else on the wire.
 std::string TestFrameFilter(uint8_t marker);
 

@@ -1,17 +1,15 @@
-// Integration tests of the tap backend against the real kernel, as a user would see it: taps and
-// grabbed veths in network namespaces, ping and tcpdump inside them, plain ports on the network.
+// Tests of the tap backend (//tap:tap_backend) in this process against the real kernel, as a
+// user would see it: taps and grabbed veths in network namespaces, ping and tcpdump inside them,
+// plain ports of a network of this process.
 //
-// Needs root (CAP_NET_ADMIN), /dev/net/tun, io_uring, and ip, nsenter, ping, tcpdump. The whole
-// test process first moves into a private network namespace, so nothing it creates is ever seen
-// by the host, and every "host" namespace is held by a child process that dies with the test:
-// interfaces and namespaces go away even when a test fails or crashes.
+// Needs root (CAP_NET_ADMIN), /dev/net/tun, io_uring, and ip, nsenter, unshare, ping, tcpdump,
+// python3. Each test first moves into a fresh private network namespace (before the backend
+// starts its threads), so nothing it creates is ever seen by the host, and every "host"
+// namespace is held by a child process that dies with the test: interfaces and namespaces go away
+// even when a test fails or crashes.
 #include "tap/tap_backend.h"
 
-#include <fcntl.h>
-#include <gtest/gtest.h>
 #include <linux/capability.h>
-#include <sched.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -20,181 +18,40 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "core/errno_status.h"
 #include "core/network.h"
 #include "core/port.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "policies/frame_builder.h"
 #include "policies/hub_policy.h"
 #include "tap/link_control.h"
 #include "tap/tap_device.h"
+#include "tests/subprocess.h"
+#include "tests/tap/frame_capture.h"
+#include "tests/tap/ipn_attributes.h"
+#include "tests/tap/network_namespace.h"
+#include "tests/tap/test_frames.h"
+#include "tests/wait_until.h"
 
-namespace ipnfs {
+namespace ipnfs::tests {
 namespace {
 
-constexpr uint16_t kTestEtherType = 0x88b5;  // IEEE "local experimental".
-constexpr uint16_t kArp = 0x0806;
-
-// Moves the whole test process into a new network namespace before any test runs.
-class PrivateNetworkNamespace : public ::testing::Environment {
- public:
-  void SetUp() override {
-    ASSERT_EQ(unshare(CLONE_NEWNET), 0)
-        << "unshare(CLONE_NEWNET): " << strerror(errno) << " (the tap tests need root)";
-  }
-};
-::testing::Environment* const kPrivateNamespace =
-    ::testing::AddGlobalTestEnvironment(new PrivateNetworkNamespace);
-
-// Runs `command` with /bin/sh in the test's namespace; its exit status (-1 if it did not exit).
-int Shell(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// Runs `command` and returns what it printed on stdout and stderr.
-std::string ShellOutput(const std::string& command) {
-  std::string output;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return output;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
-  pclose(pipe);
-  return output;
-}
-
-// A network namespace held by a child process: a "host" of the test network. The namespace, and
-// every interface in it, goes away with the child, which dies with the test process.
-class Host {
- public:
-  Host() {
-    int ready[2];
-    if (pipe(ready) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      // Async-signal-safe calls only: the parent may have other threads.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      char ok = unshare(CLONE_NEWNET) == 0 ? '1' : '0';
-      if (write(ready[1], &ok, 1) != 1) _exit(1);
-      for (;;) pause();
-    }
-    close(ready[1]);
-    char ok = '0';
-    if (pid_ < 0 || read(ready[0], &ok, 1) != 1 || ok != '1') pid_ = -1;
-    close(ready[0]);
-    if (pid_ > 0) Run("ip link set lo up");
-  }
-  Host(const Host&) = delete;
-  Host& operator=(const Host&) = delete;
-  ~Host() {
-    if (pid_ <= 0) return;  // Nothing to end for the test's own namespace.
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-
-  bool ok() const { return pid_ > 0; }
-  // The test's own namespace, as a Host that runs commands directly.
-  static const Host& Here() {
-    static const Host* const here = new Host(0);
-    return *here;
-  }
-
-  // The shell command that runs `command` inside this namespace.
-  std::string Inside(const std::string& command) const {
-    EXPECT_EQ(command.find('\''), std::string::npos) << command;
-    if (pid_ == 0) return absl::StrCat("sh -c '", command, "'");
-    return absl::StrCat("nsenter --net=/proc/", pid_, "/ns/net sh -c '", command, "'");
-  }
-  int Run(const std::string& command) const { return Shell(Inside(command)); }
-  std::string Output(const std::string& command) const { return ShellOutput(Inside(command)); }
-
-  // Moves `interface` from the test's namespace in here, sets it up with `address` (CIDR).
-  ::testing::AssertionResult Adopt(const std::string& interface, const std::string& address) {
-    if (Shell(absl::StrCat("ip link set ", interface, " netns ", pid_)) != 0) {
-      return ::testing::AssertionFailure() << "cannot move " << interface;
-    }
-    if (Run(absl::StrCat("ip link set ", interface, " up && ip addr add ", address, " dev ",
-                         interface)) != 0) {
-      return ::testing::AssertionFailure() << "cannot set up " << interface;
-    }
-    return ::testing::AssertionSuccess();
-  }
-
-  // True when three pings to `address` all get an answer.
-  ::testing::AssertionResult Pings(const std::string& address) const {
-    const std::string output = Output(absl::StrCat("ping -c 3 -W 2 ", address));
-    if (output.find(" 3 received") != std::string::npos) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "ping " << address << ":\n" << output;
-  }
-
- private:
-  explicit Host(pid_t pid) : pid_(pid) {}
-
-  pid_t pid_ = -1;  // 0 for the test's own namespace.
-};
-
-// tcpdump waiting for one frame of kTestEtherType on an interface of a host.
-class Capture {
- public:
-  Capture(const Host& host, const std::string& interface) {
-    pipe_ = popen((host.Inside(absl::StrCat("timeout 10 tcpdump -i ", interface,
-                                            " -c 1 -n -e -l ether proto ", kTestEtherType)) +
-                   " 2>&1")
-                      .c_str(),
-                  "r");
-    // Returns once tcpdump listens, so that a frame sent from now on is seen.
-    while (pipe_ != nullptr && ReadLine()) {
-      if (output_.find("listening on") != std::string::npos) {
-        listening_ = true;
-        break;
-      }
-    }
-  }
-  Capture(const Capture&) = delete;
-  Capture& operator=(const Capture&) = delete;
-  ~Capture() {
-    if (pipe_ != nullptr) pclose(pipe_);
-  }
-
-  bool listening() const { return listening_; }
-
-  // Waits for tcpdump to end (a frame seen, or 10 s passed); true when it saw the frame.
-  ::testing::AssertionResult Seen() {
-    while (pipe_ != nullptr && ReadLine()) {
-    }
-    if (output_.find("1 packet captured") != std::string::npos) {
-      return ::testing::AssertionSuccess();
-    }
-    return ::testing::AssertionFailure() << "tcpdump saw no test frame:\n" << output_;
-  }
-
- private:
-  bool ReadLine() {
-    char line[1024];
-    if (fgets(line, sizeof(line), pipe_) == nullptr) return false;
-    output_ += line;
-    return true;
-  }
-
-  FILE* pipe_ = nullptr;
-  bool listening_ = false;
-  std::string output_;
-};
+const NetworkNamespace& Here() { return NetworkNamespace::Here(); }
 
 // Sends what IPN_LOG writes (stderr) to a file for as long as it lives.
 class StderrCapture {
@@ -243,52 +100,20 @@ std::unique_ptr<Port> JoinPlainPort(Network& network) {
   return port.ok() ? *std::move(port) : nullptr;
 }
 
-// A broadcast frame of kTestEtherType from a locally administered MAC.
-std::vector<uint8_t> TestFrame(uint8_t marker) {
-  std::vector<uint8_t> frame = {0xff,
-                                0xff,
-                                0xff,
-                                0xff,
-                                0xff,
-                                0xff,
-                                0x02,
-                                0x00,
-                                0x5e,
-                                0x10,
-                                0x00,
-                                marker,
-                                kTestEtherType >> 8,
-                                kTestEtherType & 0xff};
-  frame.resize(60, marker);
-  return frame;
-}
-
-uint16_t EtherType(const std::vector<uint8_t>& frame) {
-  return frame.size() < 14 ? 0 : static_cast<uint16_t>(frame[12] << 8 | frame[13]);
-}
-
-// The source MAC of `frame` as "aa:bb:cc:dd:ee:ff".
-std::string SourceMac(const std::vector<uint8_t>& frame) {
-  char text[18] = "";
-  if (frame.size() >= 12) {
-    snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", frame[6], frame[7], frame[8],
-             frame[9], frame[10], frame[11]);
-  }
-  return text;
-}
-
-// The MAC address of `interface` in `host`.
-std::string MacOf(const Host& host, const std::string& interface) {
-  const std::string output = host.Output(absl::StrCat("ip -o link show ", interface));
-  const size_t at = output.find("link/ether ");
-  return at == std::string::npos ? "" : output.substr(at + 11, 17);
+// tcpdump on `interface` of `ns`, listening for TestFrame(marker); nullptr, and a failure, when
+// it does not listen.
+std::unique_ptr<FrameCapture> CaptureTestFrame(const NetworkNamespace& ns,
+                                               const std::string& interface, uint8_t marker) {
+  absl::StatusOr<std::unique_ptr<FrameCapture>> capture =
+      FrameCapture::Start(ns, interface, TestFrameFilter(marker));
+  EXPECT_TRUE(capture.ok()) << capture.status();
+  return capture.ok() ? *std::move(capture) : nullptr;
 }
 
 // A non-blocking reader that copies the frame it gets.
 class CopyReader final : public ReadWaiter {
  public:
-  explicit CopyReader(std::optional<std::vector<uint8_t>>& frame)
-      : ReadWaiter(1, 1 << 16), frame_(frame) {}
+  explicit CopyReader(std::optional<std::string>& frame) : ReadWaiter(1, 1 << 16), frame_(frame) {}
   bool Abandoned() const override { return false; }
   void Complete(const Packet& packet) override {
     frame_.emplace(packet.bytes().begin(), packet.bytes().end());
@@ -296,16 +121,16 @@ class CopyReader final : public ReadWaiter {
   void Fail(int) override {}
 
  private:
-  std::optional<std::vector<uint8_t>>& frame_;
+  std::optional<std::string>& frame_;
 };
 
 // The first frame `port` receives within `timeout` that `wanted` accepts.
-std::optional<std::vector<uint8_t>> ReceiveFrame(
-    Port& port, const std::function<bool(const std::vector<uint8_t>&)>& wanted,
-    absl::Duration timeout) {
+std::optional<std::string> ReceiveFrame(Port& port,
+                                        const std::function<bool(absl::string_view)>& wanted,
+                                        absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
-    std::optional<std::vector<uint8_t>> frame;
+    std::optional<std::string> frame;
     port.Receive(std::make_unique<CopyReader>(frame), Waiting::kNever, absl::Now());
     if (!frame) {
       absl::SleepFor(absl::Milliseconds(10));
@@ -316,14 +141,11 @@ std::optional<std::vector<uint8_t>> ReceiveFrame(
   return std::nullopt;
 }
 
-// Waits up to `timeout` for `condition`.
-bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return true;
+// Accepts the ARP frames from `mac`.
+std::function<bool(absl::string_view)> ArpFrom(const std::string& mac) {
+  return [mac](absl::string_view frame) {
+    return EtherTypeOf(frame) == FrameBuilder::kArpEtherType && SourceMacOf(frame) == mac;
+  };
 }
 
 using Names = std::vector<std::string>;
@@ -331,42 +153,37 @@ using Names = std::vector<std::string>;
 class TapBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(a_.ok() && b_.ok()) << "cannot create network namespaces";
+    const absl::Status entered = EnterNewNetworkNamespace();
+    ASSERT_TRUE(entered.ok()) << entered;
+    for (std::unique_ptr<NetworkNamespace>* host : {&a_, &b_}) {
+      absl::StatusOr<std::unique_ptr<NetworkNamespace>> made = NetworkNamespace::Create();
+      ASSERT_TRUE(made.ok()) << made.status();
+      *host = *std::move(made);
+    }
     absl::StatusOr<std::unique_ptr<TapBackend>> backend = TapBackend::Create();
     ASSERT_TRUE(backend.ok()) << backend.status();
     backend_ = *std::move(backend);
   }
 
-  void TearDown() override {
-    backend_.reset();  // Deletes the taps it created.
-    for (const std::string& name : made_here_) Shell("ip link del " + name + " 2>/dev/null");
-  }
+  // Deletes the taps it created; the test's namespace goes away with everything else in it.
+  void TearDown() override { backend_.reset(); }
 
-  // Creates, in the test's namespace, a veth pair or another interface, removed at the end.
-  ::testing::AssertionResult MakeVeth(const std::string& name, const std::string& peer) {
-    made_here_.push_back(name);
-    if (Shell(absl::StrCat("ip link add ", name, " type veth peer name ", peer, " && ip link set ",
-                           name, " up")) == 0) {
-      return ::testing::AssertionSuccess();
-    }
-    return ::testing::AssertionFailure() << "cannot create veth " << name;
-  }
-  // `command` creates interface `name`.
-  ::testing::AssertionResult MakeInterface(const std::string& name, const std::string& command) {
-    made_here_.push_back(name);
-    if (Shell(command) == 0) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "cannot create " << name << ": " << command;
+  // Creates, in the test's namespace, a veth pair and sets `name` up.
+  static ::testing::AssertionResult MakeVeth(const std::string& name, const std::string& peer) {
+    const CommandResult made = Here().Shell(absl::StrCat(
+        "ip link add ", name, " type veth peer name ", peer, " && ip link set ", name, " up"));
+    if (made.exit_code == 0) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "cannot create veth " << name << ": " << made;
   }
 
   absl::Status Attach(InterfaceKind kind, const std::string& name) {
     return backend_->Attach(kind, name, network_);
   }
 
-  Host a_;
-  Host b_;
+  std::unique_ptr<NetworkNamespace> a_;
+  std::unique_ptr<NetworkNamespace> b_;
   std::shared_ptr<Network> network_ = NewHub();
   std::unique_ptr<TapBackend> backend_;
-  std::vector<std::string> made_here_;
 };
 
 TEST_F(TapBackendTest, TapsInTwoNamespacesPingEachOther) {
@@ -374,11 +191,11 @@ TEST_F(TapBackendTest, TapsInTwoNamespacesPingEachOther) {
   ASSERT_TRUE(Attach(InterfaceKind::kTap, "ipn1").ok());
   EXPECT_EQ(backend_->Attached(InterfaceKind::kTap, *network_), (Names{"ipn0", "ipn1"}));
   // Moving a tap to another namespace keeps it attached: its descriptor stays valid.
-  ASSERT_TRUE(a_.Adopt("ipn0", "10.77.0.1/24"));
-  ASSERT_TRUE(b_.Adopt("ipn1", "10.77.0.2/24"));
+  ASSERT_EQ(a_->Adopt("ipn0", "10.77.0.1/24"), absl::OkStatus());
+  ASSERT_EQ(b_->Adopt("ipn1", "10.77.0.2/24"), absl::OkStatus());
 
-  EXPECT_TRUE(a_.Pings("10.77.0.2"));
-  EXPECT_TRUE(b_.Pings("10.77.0.1"));
+  EXPECT_TRUE(a_->Pings("10.77.0.2"));
+  EXPECT_TRUE(b_->Pings("10.77.0.1"));
 
   EXPECT_EQ(backend_->Attached(InterfaceKind::kTap, *network_), (Names{"ipn0", "ipn1"}));
   absl::StatusOr<InterfaceCounters> counters = backend_->Counters("ipn0");
@@ -399,33 +216,28 @@ TEST_F(TapBackendTest, PortsShowTheInterfaceAsOwner) {
 
 TEST_F(TapBackendTest, FrameSentIntoTheNetworkComesOutOfTheTap) {
   ASSERT_TRUE(Attach(InterfaceKind::kTap, "ipn0").ok());
-  ASSERT_TRUE(a_.Adopt("ipn0", "10.77.1.1/24"));
+  ASSERT_EQ(a_->Adopt("ipn0", "10.77.1.1/24"), absl::OkStatus());
   std::unique_ptr<Port> plain = JoinPlainPort(*network_);
   ASSERT_NE(plain, nullptr);
 
-  Capture capture(a_, "ipn0");
-  ASSERT_TRUE(capture.listening());
-  ASSERT_TRUE(plain->Send(TestFrame(1), absl::Now()).ok());
-  EXPECT_TRUE(capture.Seen());
+  std::unique_ptr<FrameCapture> capture = CaptureTestFrame(*a_, "ipn0", 1);
+  ASSERT_NE(capture, nullptr);
+  ASSERT_TRUE(plain->Send(TestFrame(1).Build(), absl::Now()).ok());
+  EXPECT_TRUE(capture->Captured(absl::Seconds(10)));
   EXPECT_GE(backend_->Counters("ipn0")->frames_out, 1u);
 }
 
 TEST_F(TapBackendTest, FrameSentOnTheTapIsReadFromAPlainPort) {
   ASSERT_TRUE(Attach(InterfaceKind::kTap, "ipn0").ok());
-  ASSERT_TRUE(a_.Adopt("ipn0", "10.77.1.1/24"));
+  ASSERT_EQ(a_->Adopt("ipn0", "10.77.1.1/24"), absl::OkStatus());
   std::unique_ptr<Port> plain = JoinPlainPort(*network_);
   ASSERT_NE(plain, nullptr);
-  const std::string mac = MacOf(a_, "ipn0");
+  const std::string mac = a_->MacAddressOf("ipn0");
   ASSERT_FALSE(mac.empty());
 
   // Nobody answers 10.77.1.9: the kernel broadcasts ARP requests for it on ipn0.
-  a_.Run("ping -c 1 -W 1 10.77.1.9 >/dev/null");
-  std::optional<std::vector<uint8_t>> arp = ReceiveFrame(
-      *plain,
-      [&](const std::vector<uint8_t>& frame) {
-        return EtherType(frame) == kArp && SourceMac(frame) == mac;
-      },
-      absl::Seconds(3));
+  a_->Shell("ping -c 1 -W 1 10.77.1.9 >/dev/null");
+  std::optional<std::string> arp = ReceiveFrame(*plain, ArpFrom(mac), absl::Seconds(3));
   EXPECT_TRUE(arp.has_value()) << "no ARP request from " << mac << " reached the plain port";
 }
 
@@ -433,11 +245,11 @@ TEST_F(TapBackendTest, GrabbedVethReachesATapOfTheSameNetwork) {
   ASSERT_TRUE(MakeVeth("ipnv0", "ipnv1"));
   ASSERT_TRUE(Attach(InterfaceKind::kGrab, "ipnv0").ok());
   ASSERT_TRUE(Attach(InterfaceKind::kTap, "ipn0").ok());
-  ASSERT_TRUE(a_.Adopt("ipnv1", "10.77.2.1/24"));
-  ASSERT_TRUE(b_.Adopt("ipn0", "10.77.2.2/24"));
+  ASSERT_EQ(a_->Adopt("ipnv1", "10.77.2.1/24"), absl::OkStatus());
+  ASSERT_EQ(b_->Adopt("ipn0", "10.77.2.2/24"), absl::OkStatus());
 
-  EXPECT_TRUE(a_.Pings("10.77.2.2"));
-  EXPECT_TRUE(b_.Pings("10.77.2.1"));
+  EXPECT_TRUE(a_->Pings("10.77.2.2"));
+  EXPECT_TRUE(b_->Pings("10.77.2.1"));
   EXPECT_EQ(backend_->Attached(InterfaceKind::kGrab, *network_), (Names{"ipnv0"}));
   EXPECT_EQ(backend_->Attached(InterfaceKind::kTap, *network_), (Names{"ipn0"}));
 }
@@ -448,142 +260,138 @@ TEST_F(TapBackendTest, TcpThroughAGrabbedVethHasValidChecksums) {
   ASSERT_TRUE(MakeVeth("ipnv0", "ipnv1"));
   ASSERT_TRUE(Attach(InterfaceKind::kGrab, "ipnv0").ok());
   ASSERT_TRUE(Attach(InterfaceKind::kTap, "ipn0").ok());
-  ASSERT_TRUE(a_.Adopt("ipnv1", "10.77.3.1/24"));
-  ASSERT_TRUE(b_.Adopt("ipn0", "10.77.3.2/24"));
+  ASSERT_EQ(a_->Adopt("ipnv1", "10.77.3.1/24"), absl::OkStatus());
+  ASSERT_EQ(b_->Adopt("ipn0", "10.77.3.2/24"), absl::OkStatus());
 
-  const std::string server = b_.Inside(
-      "timeout 20 python3 -c \"import socket; s = socket.create_server((\\\"10.77.3.2\\\", 7000)); "
-      "c, _ = s.accept(); d = b\\\"\\\"\n"
-      "while len(d) < 200000: d += c.recv(65536)\n"
-      "c.sendall(d[::-1]); c.close()\"");
-  std::thread serving([&] { Shell(server); });
+  constexpr char kServer[] = R"(
+import socket
+s = socket.create_server(("10.77.3.2", 7000))
+c, _ = s.accept()
+d = b""
+while len(d) < 200000: d += c.recv(65536)
+c.sendall(d[::-1]); c.close()
+)";
+  constexpr char kClient[] = R"(
+import socket
+c = socket.create_connection(("10.77.3.2", 7000))
+c.sendall(bytes(range(250)) * 800)
+d = b""
+while len(d) < 200000:
+  x = c.recv(65536)
+  if not x: break
+  d += x
+print(len(d), d == (bytes(range(250)) * 800)[::-1])
+)";
+  std::thread serving([&] {
+    b_->Exec({"/usr/bin/timeout", "20", "/usr/bin/python3", "-c", kServer});
+  });
   absl::SleepFor(absl::Milliseconds(500));
-  const std::string reply = a_.Output(
-      "timeout 15 python3 -c \"import socket; c = socket.create_connection((\\\"10.77.3.2\\\", "
-      "7000)); c.sendall(bytes(range(250)) * 800); d = b\\\"\\\"\n"
-      "while len(d) < 200000:\n"
-      "  x = c.recv(65536)\n"
-      "  if not x: break\n"
-      "  d += x\n"
-      "print(len(d), d == (bytes(range(250)) * 800)[::-1])\"");
+  const CommandResult reply =
+      a_->Exec({"/usr/bin/timeout", "15", "/usr/bin/python3", "-c", kClient});
   serving.join();
-  EXPECT_EQ(reply, "200000 True\n");
+  EXPECT_EQ(reply.out, "200000 True\n") << reply;
 }
 
 TEST_F(TapBackendTest, GrabbedInterfaceNeverReadsBackWhatItTransmits) {
   ASSERT_TRUE(MakeVeth("ipnv0", "ipnv1"));
   ASSERT_TRUE(Attach(InterfaceKind::kGrab, "ipnv0").ok());
-  ASSERT_TRUE(a_.Adopt("ipnv1", "10.77.4.1/24"));
+  ASSERT_EQ(a_->Adopt("ipnv1", "10.77.4.1/24"), absl::OkStatus());
   std::unique_ptr<Port> plain = JoinPlainPort(*network_);
   ASSERT_NE(plain, nullptr);
 
-  Capture capture(a_, "ipnv1");
-  ASSERT_TRUE(capture.listening());
-  const std::vector<uint8_t> sent = TestFrame(2);
+  std::unique_ptr<FrameCapture> capture = CaptureTestFrame(*a_, "ipnv1", 2);
+  ASSERT_NE(capture, nullptr);
+  const std::vector<uint8_t> sent = TestFrame(2).Build();
   ASSERT_TRUE(plain->Send(sent, absl::Now()).ok());
-  EXPECT_TRUE(capture.Seen());  // It went out on ipnv0, so it reached the other end...
+  EXPECT_TRUE(capture->Captured(
+      absl::Seconds(10)));  // It went out on ipnv0, so it reached the other end...
   // ...and did not come back in: the hub would have delivered it to the plain port.
-  EXPECT_FALSE(ReceiveFrame(
-                   *plain, [&](const std::vector<uint8_t>& frame) { return frame == sent; },
-                   absl::Milliseconds(500))
-                   .has_value());
+  EXPECT_FALSE(
+      ReceiveFrame(
+          *plain,
+          [&](absl::string_view frame) { return frame == std::string(sent.begin(), sent.end()); },
+          absl::Milliseconds(500))
+          .has_value());
   EXPECT_EQ(backend_->Counters("ipnv0")->frames_out, 1u);
 }
 
 TEST_F(TapBackendTest, WhatTheHostTransmitsOnAGrabbedInterfaceStaysOut) {
   // Only frames the interface receives enter the network, not the host's own on it.
   ASSERT_TRUE(MakeVeth("ipnv0", "ipnv1"));
-  ASSERT_EQ(Shell("ip addr add 10.77.4.2/24 dev ipnv0"), 0);
+  ASSERT_THAT(Here().Shell("ip addr add 10.77.4.2/24 dev ipnv0"), Succeeds());
   ASSERT_TRUE(Attach(InterfaceKind::kGrab, "ipnv0").ok());
-  ASSERT_TRUE(a_.Adopt("ipnv1", "10.77.4.1/24"));
+  ASSERT_EQ(a_->Adopt("ipnv1", "10.77.4.1/24"), absl::OkStatus());
   std::unique_ptr<Port> plain = JoinPlainPort(*network_);
   ASSERT_NE(plain, nullptr);
-  const std::string host_mac = MacOf(Host::Here(), "ipnv0");
-  const std::string peer_mac = MacOf(a_, "ipnv1");
+  const std::string host_mac = Here().MacAddressOf("ipnv0");
+  const std::string peer_mac = a_->MacAddressOf("ipnv1");
   ASSERT_FALSE(host_mac.empty());
 
   // The host's ARP requests for 10.77.4.9 go out on ipnv0; A's come in on it.
-  Shell("ping -c 1 -W 1 10.77.4.9 >/dev/null");
-  a_.Run("ping -c 1 -W 1 10.77.4.9 >/dev/null");
-  auto arp_from = [&](const std::string& mac) {
-    return [&, mac](const std::vector<uint8_t>& frame) {
-      return EtherType(frame) == kArp && SourceMac(frame) == mac;
-    };
-  };
-  std::vector<std::vector<uint8_t>> frames;
-  for (std::optional<std::vector<uint8_t>> frame;
+  Here().Shell("ping -c 1 -W 1 10.77.4.9 >/dev/null");
+  a_->Shell("ping -c 1 -W 1 10.77.4.9 >/dev/null");
+  std::vector<std::string> frames;
+  for (std::optional<std::string> frame;
        (frame = ReceiveFrame(
-            *plain, [](const auto&) { return true; }, absl::Seconds(1)));) {
+            *plain, [](absl::string_view) { return true; }, absl::Seconds(1)));) {
     frames.push_back(*std::move(frame));
   }
-  EXPECT_TRUE(std::any_of(frames.begin(), frames.end(), arp_from(peer_mac)));
-  EXPECT_FALSE(std::any_of(frames.begin(), frames.end(), arp_from(host_mac)));
+  EXPECT_TRUE(std::any_of(frames.begin(), frames.end(), ArpFrom(peer_mac)));
+  EXPECT_FALSE(std::any_of(frames.begin(), frames.end(), ArpFrom(host_mac)));
 }
 
 TEST_F(TapBackendTest, FramesFromTheGrabbedInterfaceEnterTheNetwork) {
   ASSERT_TRUE(MakeVeth("ipnv0", "ipnv1"));
   ASSERT_TRUE(Attach(InterfaceKind::kGrab, "ipnv0").ok());
-  ASSERT_TRUE(a_.Adopt("ipnv1", "10.77.4.1/24"));
+  ASSERT_EQ(a_->Adopt("ipnv1", "10.77.4.1/24"), absl::OkStatus());
   std::unique_ptr<Port> plain = JoinPlainPort(*network_);
   ASSERT_NE(plain, nullptr);
-  const std::string mac = MacOf(a_, "ipnv1");
+  const std::string mac = a_->MacAddressOf("ipnv1");
 
-  a_.Run("ping -c 1 -W 1 10.77.4.9 >/dev/null");
-  EXPECT_TRUE(ReceiveFrame(
-                  *plain,
-                  [&](const std::vector<uint8_t>& frame) {
-                    return EtherType(frame) == kArp && SourceMac(frame) == mac;
-                  },
-                  absl::Seconds(3))
-                  .has_value());
+  a_->Shell("ping -c 1 -W 1 10.77.4.9 >/dev/null");
+  EXPECT_TRUE(ReceiveFrame(*plain, ArpFrom(mac), absl::Seconds(3)).has_value());
 }
 
 TEST_F(TapBackendTest, GrabbedInterfaceGoingDownAndUpStaysAttached) {
   ASSERT_TRUE(MakeVeth("ipnv0", "ipnv1"));
   ASSERT_TRUE(Attach(InterfaceKind::kGrab, "ipnv0").ok());
   ASSERT_TRUE(Attach(InterfaceKind::kTap, "ipn0").ok());
-  ASSERT_TRUE(a_.Adopt("ipnv1", "10.77.5.1/24"));
-  ASSERT_TRUE(b_.Adopt("ipn0", "10.77.5.2/24"));
+  ASSERT_EQ(a_->Adopt("ipnv1", "10.77.5.1/24"), absl::OkStatus());
+  ASSERT_EQ(b_->Adopt("ipn0", "10.77.5.2/24"), absl::OkStatus());
 
-  ASSERT_EQ(Shell("ip link set ipnv0 down"), 0);
+  ASSERT_THAT(Here().Shell("ip link set ipnv0 down"), Succeeds());
   absl::SleepFor(absl::Milliseconds(1500));  // Past a liveness check.
-  ASSERT_EQ(Shell("ip link set ipnv0 up"), 0);
+  ASSERT_THAT(Here().Shell("ip link set ipnv0 up"), Succeeds());
   EXPECT_EQ(backend_->Attached(InterfaceKind::kGrab, *network_), (Names{"ipnv0"}));
-  EXPECT_TRUE(a_.Pings("10.77.5.2"));
+  EXPECT_TRUE(a_->Pings("10.77.5.2"));
 }
 
 TEST_F(TapBackendTest, DeletedTapIsDetachedAndTheNetworkGoesOn) {
   ASSERT_TRUE(Attach(InterfaceKind::kTap, "ipn0").ok());
   ASSERT_TRUE(Attach(InterfaceKind::kTap, "ipn1").ok());
-  ASSERT_TRUE(a_.Adopt("ipn0", "10.77.6.1/24"));
-  ASSERT_TRUE(b_.Adopt("ipn1", "10.77.6.2/24"));
+  ASSERT_EQ(a_->Adopt("ipn0", "10.77.6.1/24"), absl::OkStatus());
+  ASSERT_EQ(b_->Adopt("ipn1", "10.77.6.2/24"), absl::OkStatus());
   std::unique_ptr<Port> plain = JoinPlainPort(*network_);
   ASSERT_NE(plain, nullptr);
   ASSERT_EQ(network_->stats().ports, 3u);
 
   StderrCapture log;
-  ASSERT_EQ(a_.Run("ip link del ipn0"), 0);
-  EXPECT_TRUE(Eventually(
-      [&] { return backend_->Attached(InterfaceKind::kTap, *network_) == Names{"ipn1"}; },
-      absl::Seconds(1)));
-  EXPECT_TRUE(Eventually([&] { return network_->stats().ports == 2; }, absl::Seconds(1)));
+  ASSERT_THAT(a_->Shell("ip link del ipn0"), Succeeds());
+  EXPECT_TRUE(
+      WaitUntil([&] { return backend_->Attached(InterfaceKind::kTap, *network_) == Names{"ipn1"}; },
+                absl::Seconds(1)));
+  EXPECT_TRUE(WaitUntil([&] { return network_->stats().ports == 2; }, absl::Seconds(1)));
   EXPECT_NE(log.Text().find("tap:ipn0 is gone"), std::string::npos) << log.Text();
   EXPECT_EQ(StatusToErrno(backend_->Counters("ipn0").status()), ENOENT);
 
   // The rest of the network works on: both ways between the plain port and ipn1.
-  Capture capture(b_, "ipn1");
-  ASSERT_TRUE(capture.listening());
-  ASSERT_TRUE(plain->Send(TestFrame(3), absl::Now()).ok());
-  EXPECT_TRUE(capture.Seen());
-  const std::string mac = MacOf(b_, "ipn1");
-  b_.Run("ping -c 1 -W 1 10.77.6.9 >/dev/null");
-  EXPECT_TRUE(ReceiveFrame(
-                  *plain,
-                  [&](const std::vector<uint8_t>& frame) {
-                    return EtherType(frame) == kArp && SourceMac(frame) == mac;
-                  },
-                  absl::Seconds(3))
-                  .has_value());
+  std::unique_ptr<FrameCapture> capture = CaptureTestFrame(*b_, "ipn1", 3);
+  ASSERT_NE(capture, nullptr);
+  ASSERT_TRUE(plain->Send(TestFrame(3).Build(), absl::Now()).ok());
+  EXPECT_TRUE(capture->Captured(absl::Seconds(10)));
+  const std::string mac = b_->MacAddressOf("ipn1");
+  b_->Shell("ping -c 1 -W 1 10.77.6.9 >/dev/null");
+  EXPECT_TRUE(ReceiveFrame(*plain, ArpFrom(mac), absl::Seconds(3)).has_value());
   // The name is free again.
   EXPECT_TRUE(Attach(InterfaceKind::kTap, "ipn0").ok());
 }
@@ -592,10 +400,9 @@ TEST_F(TapBackendTest, DeletedGrabbedInterfaceIsDetached) {
   ASSERT_TRUE(MakeVeth("ipnv0", "ipnv1"));
   ASSERT_TRUE(Attach(InterfaceKind::kGrab, "ipnv0").ok());
   ASSERT_TRUE(Attach(InterfaceKind::kTap, "ipn0").ok());
-  ASSERT_EQ(Shell("ip link del ipnv0"), 0);
-  EXPECT_TRUE(
-      Eventually([&] { return backend_->Attached(InterfaceKind::kGrab, *network_).empty(); },
-                 absl::Seconds(1)));
+  ASSERT_THAT(Here().Shell("ip link del ipnv0"), Succeeds());
+  EXPECT_TRUE(WaitUntil([&] { return backend_->Attached(InterfaceKind::kGrab, *network_).empty(); },
+                        absl::Seconds(1)));
   EXPECT_EQ(backend_->Attached(InterfaceKind::kTap, *network_), (Names{"ipn0"}));
 }
 
@@ -611,9 +418,9 @@ TEST_F(TapBackendTest, DetachDeletesTheTapAndFreesTheName) {
 
 TEST_F(TapBackendTest, DetachOfAMovedTapDeletesItThere) {
   ASSERT_TRUE(Attach(InterfaceKind::kTap, "ipn0").ok());
-  ASSERT_TRUE(a_.Adopt("ipn0", "10.77.7.1/24"));
+  ASSERT_EQ(a_->Adopt("ipn0", "10.77.7.1/24"), absl::OkStatus());
   ASSERT_TRUE(backend_->Detach(InterfaceKind::kTap, "ipn0", *network_).ok());
-  EXPECT_NE(a_.Run("ip link show ipn0 >/dev/null 2>&1"), 0);
+  EXPECT_FALSE(a_->HasInterface("ipn0"));
 }
 
 TEST_F(TapBackendTest, DetachOfWhatIsNotAttachedIsEnoent) {
@@ -650,7 +457,7 @@ TEST_F(TapBackendTest, GrabOfLoopbackOrAMissingInterfaceIsEinval) {
 
 TEST_F(TapBackendTest, TapNameTakenByAnotherInterfaceIsEexist) {
   ASSERT_TRUE(MakeVeth("ipnv0", "ipnv1"));
-  ASSERT_TRUE(MakeInterface("ipnb0", "ip link add ipnb0 type bridge"));
+  ASSERT_THAT(Here().Shell("ip link add ipnb0 type bridge"), Succeeds());
   const int bridge = InterfaceIndex("ipnb0");
   EXPECT_EQ(StatusToErrno(Attach(InterfaceKind::kTap, "ipnv1")), EEXIST);
   EXPECT_EQ(StatusToErrno(Attach(InterfaceKind::kTap, "ipnb0")), EEXIST);
@@ -661,7 +468,7 @@ TEST_F(TapBackendTest, TapNameTakenByAnotherInterfaceIsEexist) {
 
 TEST_F(TapBackendTest, PersistentTapOfSomeoneElseIsEexistNotReattached) {
   // TUNSETIFF alone would attach to this tap: the backend must refuse it.
-  ASSERT_TRUE(MakeInterface("ipnt0", "ip tuntap add ipnt0 mode tap"));
+  ASSERT_THAT(Here().Shell("ip tuntap add ipnt0 mode tap"), Succeeds());
   const int tap = InterfaceIndex("ipnt0");
   EXPECT_EQ(StatusToErrno(Attach(InterfaceKind::kTap, "ipnt0")), EEXIST);
   // Even when the name check is raced: the device refuses to attach to what exists.
@@ -686,7 +493,7 @@ TEST_F(TapBackendTest, DroppedFramesAreCountedNotFatal) {
   ASSERT_NE(plain, nullptr);
   ASSERT_TRUE(plain->Send(std::vector<uint8_t>{1, 2, 3}, absl::Now()).ok());
   EXPECT_TRUE(
-      Eventually([&] { return backend_->Counters("ipn0")->drops_out == 1; }, absl::Seconds(1)));
+      WaitUntil([&] { return backend_->Counters("ipn0")->drops_out == 1; }, absl::Seconds(1)));
   EXPECT_EQ(backend_->Attached(InterfaceKind::kTap, *network_), (Names{"ipn0"}));
 }
 
@@ -698,7 +505,7 @@ TEST_F(TapBackendTest, BurstOfFramesIsWrittenOrCountedAsDropped) {
   ASSERT_NE(plain, nullptr);
   constexpr uint64_t kFrames = 3000;
   for (uint64_t i = 0; i < kFrames; ++i) {
-    ASSERT_TRUE(plain->Send(TestFrame(static_cast<uint8_t>(i)), absl::Now()).ok());
+    ASSERT_TRUE(plain->Send(TestFrame(static_cast<uint8_t>(i)).Build(), absl::Now()).ok());
   }
   auto accounted = [&] {
     uint64_t queue_drops = 0;
@@ -708,7 +515,7 @@ TEST_F(TapBackendTest, BurstOfFramesIsWrittenOrCountedAsDropped) {
     const InterfaceCounters counters = *backend_->Counters("ipn0");
     return counters.frames_out + counters.drops_out + queue_drops;
   };
-  EXPECT_TRUE(Eventually([&] { return accounted() == kFrames; }, absl::Seconds(5)))
+  EXPECT_TRUE(WaitUntil([&] { return accounted() == kFrames; }, absl::Seconds(5)))
       << accounted() << " of " << kFrames;
   EXPECT_GT(backend_->Counters("ipn0")->frames_out, 0u);
 }
@@ -775,4 +582,4 @@ TEST_F(TapBackendTest, WithoutNetAdminAttachIsEpermAndLogged) {
 }
 
 }  // namespace
-}  // namespace ipnfs
+}  // namespace ipnfs::tests
