@@ -1,8 +1,7 @@
 #include "core/access.h"
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 namespace ipnfs {
 namespace {

@@ -13,19 +13,32 @@ constexpr absl::string_view kErrnoPayload = "ipnfs.errno";
 
 int ErrnoForCode(absl::StatusCode code) {
   switch (code) {
-    case absl::StatusCode::kOk: return 0;
-    case absl::StatusCode::kInvalidArgument: return EINVAL;
-    case absl::StatusCode::kNotFound: return ENOENT;
-    case absl::StatusCode::kAlreadyExists: return EEXIST;
-    case absl::StatusCode::kPermissionDenied: return EACCES;
-    case absl::StatusCode::kResourceExhausted: return ENOSPC;
-    case absl::StatusCode::kFailedPrecondition: return EINVAL;
-    case absl::StatusCode::kOutOfRange: return ERANGE;
-    case absl::StatusCode::kUnimplemented: return ENOSYS;
-    case absl::StatusCode::kUnavailable: return EAGAIN;
-    case absl::StatusCode::kCancelled: return EINTR;
-    case absl::StatusCode::kDeadlineExceeded: return ETIMEDOUT;
-    default: return EIO;
+    case absl::StatusCode::kOk:
+      return 0;
+    case absl::StatusCode::kInvalidArgument:
+      return EINVAL;
+    case absl::StatusCode::kNotFound:
+      return ENOENT;
+    case absl::StatusCode::kAlreadyExists:
+      return EEXIST;
+    case absl::StatusCode::kPermissionDenied:
+      return EACCES;
+    case absl::StatusCode::kResourceExhausted:
+      return ENOSPC;
+    case absl::StatusCode::kFailedPrecondition:
+      return EINVAL;
+    case absl::StatusCode::kOutOfRange:
+      return ERANGE;
+    case absl::StatusCode::kUnimplemented:
+      return ENOSYS;
+    case absl::StatusCode::kUnavailable:
+      return EAGAIN;
+    case absl::StatusCode::kCancelled:
+      return EINTR;
+    case absl::StatusCode::kDeadlineExceeded:
+      return ETIMEDOUT;
+    default:
+      return EIO;
   }
 }
 

@@ -19,7 +19,8 @@ absl::StatusOr<std::unique_ptr<Port>> EventBus::Subscribe(const Credentials& who
       network->Join(PortMode::kReceive, std::move(owner), now);
   if (!reader.ok()) return reader.status();
   absl::MutexLock lock(&mu_);
-  readers_.push_back(Reader{.who = who, .network = std::move(network), .sender = *std::move(sender)});
+  readers_.push_back(
+      Reader{.who = who, .network = std::move(network), .sender = *std::move(sender)});
   return reader;
 }
 
@@ -28,10 +29,9 @@ void EventBus::Publish(absl::Time when, absl::string_view kind, absl::string_vie
   absl::MutexLock lock(&mu_);
   if (readers_.empty()) return;
   std::string line =
-      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", when, absl::UTCTimeZone()), " ",
-                   kind, " ", path, details.empty() ? "" : " ", details, "\n");
-  const absl::Span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(line.data()),
-                                        line.size());
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", when, absl::UTCTimeZone()), " ", kind,
+                   " ", path, details.empty() ? "" : " ", details, "\n");
+  const absl::Span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(line.data()), line.size());
   // A reader whose port closed leaves only our sender in its network.
   std::erase_if(readers_, [](const Reader& reader) { return reader.network->stats().ports < 2; });
   for (Reader& reader : readers_) {

@@ -6,11 +6,11 @@
 namespace ipnfs {
 
 std::string FormatStats(const NetworkStats& stats) {
-  std::string text = absl::StrCat("ports ", stats.ports, "\npackets_sent ", stats.packets_sent,
-                      "\nbytes_sent ", stats.bytes_sent, "\npackets_received ",
-                      stats.packets_received, "\nbytes_received ", stats.bytes_received,
-                      "\ndrops_queue_full ", stats.drops_queue_full, "\ndrops_truncated ",
-                      stats.drops_truncated, "\ndrops_too_big ", stats.drops_too_big, "\n");
+  std::string text = absl::StrCat(
+      "ports ", stats.ports, "\npackets_sent ", stats.packets_sent, "\nbytes_sent ",
+      stats.bytes_sent, "\npackets_received ", stats.packets_received, "\nbytes_received ",
+      stats.bytes_received, "\ndrops_queue_full ", stats.drops_queue_full, "\ndrops_truncated ",
+      stats.drops_truncated, "\ndrops_too_big ", stats.drops_too_big, "\n");
   for (const auto& [name, value] : stats.policy_counters) {
     absl::StrAppend(&text, name, " ", value, "\n");
   }
@@ -19,9 +19,12 @@ std::string FormatStats(const NetworkStats& stats) {
 
 const char* ModeName(PortMode mode) {
   switch (mode) {
-    case PortMode::kReceive: return "r";
-    case PortMode::kSend: return "w";
-    case PortMode::kSendReceive: return "rw";
+    case PortMode::kReceive:
+      return "r";
+    case PortMode::kSend:
+      return "w";
+    case PortMode::kSendReceive:
+      return "rw";
   }
   return "?";
 }

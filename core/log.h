@@ -52,10 +52,10 @@ struct Voidify {
 #define IPN_LOG_LEVEL_ERROR ::ipnfs::LogLevel::kError
 #define IPN_LOG_LEVEL_FATAL ::ipnfs::LogLevel::kFatal
 
-#define IPN_LOG(severity)                                   \
-  !::ipnfs::LogEnabled(IPN_LOG_LEVEL_##severity)            \
-      ? (void)0                                             \
-      : ::ipnfs::log_internal::Voidify() &                  \
+#define IPN_LOG(severity)                        \
+  !::ipnfs::LogEnabled(IPN_LOG_LEVEL_##severity) \
+      ? (void)0                                  \
+      : ::ipnfs::log_internal::Voidify() &       \
             ::ipnfs::log_internal::LogLine(IPN_LOG_LEVEL_##severity, __FILE__, __LINE__).stream()
 
 // Aborts with a message when a broken invariant is found.

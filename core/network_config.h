@@ -23,14 +23,14 @@ enum class LinkType {
 };
 
 struct NetworkConfig {
-  std::string policy = "hub";                   // Name of the delivery policy.
-  size_t mtu = 65536;                           // Largest packet, in bytes.
-  size_t qlen = 256;                            // Packets queued per port.
+  std::string policy = "hub";  // Name of the delivery policy.
+  size_t mtu = 65536;          // Largest packet, in bytes.
+  size_t qlen = 256;           // Packets queued per port.
   Flow flow = Flow::kDrop;
   absl::Duration stall = absl::Milliseconds(1000);  // kBlock: a reader this slow is skipped.
-  size_t max_ports = 0;                         // Ports at most; 0 = unlimited.
-  absl::Duration ageing = absl::Seconds(300);   // Learning policies forget entries this old.
-  size_t max_macs = 4096;                       // Learning policies learn this many at most.
+  size_t max_ports = 0;                             // Ports at most; 0 = unlimited.
+  absl::Duration ageing = absl::Seconds(300);       // Learning policies forget entries this old.
+  size_t max_macs = 4096;                           // Learning policies learn this many at most.
   LinkType link_type = LinkType::kEthernet;
 };
 

@@ -4,8 +4,7 @@
 
 namespace ipnfs {
 
-PacketRef Packet::Create(absl::Span<const uint8_t> bytes, absl::Time sent,
-                         const Offload& offload) {
+PacketRef Packet::Create(absl::Span<const uint8_t> bytes, absl::Time sent, const Offload& offload) {
   std::unique_ptr<uint8_t[]> data(new uint8_t[bytes.size()]);
   if (!bytes.empty()) std::memcpy(data.get(), bytes.data(), bytes.size());
   return PacketRef(new Packet(std::move(data), 0, bytes.size(), sent, offload));

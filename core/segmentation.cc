@@ -42,9 +42,9 @@ void Put32(uint8_t* p, uint32_t value) {
 // Where the headers of a TCP GSO packet are.
 struct TcpHeaders {
   bool ipv4 = false;
-  size_t ip = 0;      // Offset of the IP header.
-  size_t tcp = 0;     // Offset of the TCP header.
-  size_t payload = 0; // Offset of the payload: the length of all headers.
+  size_t ip = 0;       // Offset of the IP header.
+  size_t tcp = 0;      // Offset of the TCP header.
+  size_t payload = 0;  // Offset of the payload: the length of all headers.
 };
 
 absl::Status Invalid(const char* why) {

@@ -1,8 +1,8 @@
 #include "core/settings.h"
 
-#include <cerrno>
-
 #include <gtest/gtest.h>
+
+#include <cerrno>
 
 #include "core/errno_status.h"
 

@@ -58,9 +58,12 @@ bool Decode(absl::string_view encoded, std::string* out) {
 
 absl::string_view TypeWord(StateEntry::Type type) {
   switch (type) {
-    case StateEntry::Type::kDirectory: return "dir";
-    case StateEntry::Type::kNetwork: return "net";
-    case StateEntry::Type::kSymlink: return "link";
+    case StateEntry::Type::kDirectory:
+      return "dir";
+    case StateEntry::Type::kNetwork:
+      return "net";
+    case StateEntry::Type::kSymlink:
+      return "link";
   }
   return "?";
 }
@@ -143,8 +146,8 @@ std::string EncodeState(const std::vector<StateEntry>& entries) {
 absl::StatusOr<std::vector<StateEntry>> DecodeState(absl::string_view text) {
   std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
   if (lines.empty() || lines[0] != kMagic) {
-    return absl::InvalidArgumentError(absl::StrCat("not an ipnfs state file (no '", kMagic,
-                                                   "' header)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not an ipnfs state file (no '", kMagic, "' header)"));
   }
   if (!lines.back().empty()) return LineError(lines.size(), "truncated (no final newline)");
   std::vector<StateEntry> entries;

@@ -33,7 +33,7 @@ struct StateEntry {
   absl::Time atime;
   absl::Time mtime;
   absl::Time ctime;
-  std::string target;                                      // Symlinks.
+  std::string target;                                         // Symlinks.
   std::vector<std::pair<std::string, std::string>> settings;  // Networks, directory defaults.
 
   bool operator==(const StateEntry&) const = default;

@@ -65,10 +65,10 @@ TEST(StateCodec, RejectsATruncatedFile) {
 
 TEST(StateCodec, NamesTheLineOfAMalformedEntry) {
   const std::string good = EncodeState({Entry(StateEntry::Type::kDirectory, "/")});
-  for (const char* bad : {"fifo /x 644 0 0 1 1 1\n", "net x 644 0 0 1 1 1\n",
-                          "net /x 999 0 0 1 1 1\n", "net /x 644 a 0 1 1 1\n",
-                          "net /x 644 0 0 1 1\n", "net /x 644 0 0 1 1 1 mtu\n",
-                          "net /x%G1 644 0 0 1 1 1\n", "link /x 777 0 0 1 1 1\n"}) {
+  for (const char* bad :
+       {"fifo /x 644 0 0 1 1 1\n", "net x 644 0 0 1 1 1\n", "net /x 999 0 0 1 1 1\n",
+        "net /x 644 a 0 1 1 1\n", "net /x 644 0 0 1 1\n", "net /x 644 0 0 1 1 1 mtu\n",
+        "net /x%G1 644 0 0 1 1 1\n", "link /x 777 0 0 1 1 1\n"}) {
     absl::StatusOr<std::vector<StateEntry>> decoded = DecodeState(good + bad);
     ASSERT_FALSE(decoded.ok()) << bad;
     EXPECT_NE(decoded.status().message().find("line 3"), std::string::npos)

@@ -259,17 +259,25 @@ void FuseFilesystem::Link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) {
   fuse_reply_err(req, EPERM);  // A network has one name.
 }
 
-absl::StatusOr<FuseFilesystem::FileHandle> FuseFilesystem::OpenPort(fuse_req_t req,
-                                                                   fuse_ino_t ino,
-                                                                   const fuse_file_info& fi,
-                                                                   bool check) {
+absl::StatusOr<FuseFilesystem::FileHandle> FuseFilesystem::OpenPort(fuse_req_t req, fuse_ino_t ino,
+                                                                    const fuse_file_info& fi,
+                                                                    bool check) {
   if (IsVirtual(ino)) return OpenVirtual(req, ino, fi);
   PortMode mode;
   int mask;
   switch (fi.flags & O_ACCMODE) {
-    case O_RDONLY: mode = PortMode::kReceive; mask = kMayRead; break;
-    case O_WRONLY: mode = PortMode::kSend; mask = kMayWrite; break;
-    default: mode = PortMode::kSendReceive; mask = kMayRead | kMayWrite; break;
+    case O_RDONLY:
+      mode = PortMode::kReceive;
+      mask = kMayRead;
+      break;
+    case O_WRONLY:
+      mode = PortMode::kSend;
+      mask = kMayWrite;
+      break;
+    default:
+      mode = PortMode::kSendReceive;
+      mask = kMayRead | kMayWrite;
+      break;
   }
   absl::StatusOr<std::shared_ptr<Network>> network =
       tree_.OpenNetwork(ino, check ? mask : 0, ContextOf(req));
@@ -278,9 +286,9 @@ absl::StatusOr<FuseFilesystem::FileHandle> FuseFilesystem::OpenPort(fuse_req_t r
   absl::StatusOr<std::unique_ptr<Port>> port = (*network)->Join(mode, OwnerOf(req), now);
   if (!port.ok()) return port.status();
   const PortOwner& owner = (*port)->owner();
-  std::string details = absl::StrCat("port=", (*port)->id(), " pid=", owner.pid,
-                                     " uid=", owner.uid, " mode=", ModeName(mode),
-                                     " comm=", owner.command.empty() ? "-" : owner.command);
+  std::string details =
+      absl::StrCat("port=", (*port)->id(), " pid=", owner.pid, " uid=", owner.uid,
+                   " mode=", ModeName(mode), " comm=", owner.command.empty() ? "-" : owner.command);
   tree_.PublishEvent(ino, "join", details, now);
   return FileHandle{.file = std::make_shared<PortFile>(*std::move(port)),
                     .ino = ino,
@@ -288,8 +296,8 @@ absl::StatusOr<FuseFilesystem::FileHandle> FuseFilesystem::OpenPort(fuse_req_t r
 }
 
 absl::StatusOr<FuseFilesystem::FileHandle> FuseFilesystem::OpenVirtual(fuse_req_t req,
-                                                                      fuse_ino_t ino,
-                                                                      const fuse_file_info& fi) {
+                                                                       fuse_ino_t ino,
+                                                                       const fuse_file_info& fi) {
   if ((fi.flags & O_ACCMODE) != O_RDONLY) return ErrnoError(EROFS, "read-only view");
   const OperationContext context = ContextOf(req);
   if (ino == kEventsIno) {
@@ -304,10 +312,10 @@ absl::StatusOr<FuseFilesystem::FileHandle> FuseFilesystem::OpenVirtual(fuse_req_
       (*network)->JoinMonitor(OwnerOf(req), context.now);
   if (!monitor.ok()) return monitor.status();
   const NetworkConfig config = (*network)->config();
-  return FileHandle{.file = std::make_shared<PcapFile>(*std::move(monitor), config.mtu,
-                                                       config.link_type),
-                    .ino = ino,
-                    .leave_event = {}};
+  return FileHandle{
+      .file = std::make_shared<PcapFile>(*std::move(monitor), config.mtu, config.link_type),
+      .ino = ino,
+      .leave_event = {}};
 }
 
 void FuseFilesystem::SetOpenFlags(fuse_file_info* fi, FileHandle handle) {
@@ -349,21 +357,22 @@ void FuseFilesystem::Create(fuse_req_t req, fuse_ino_t parent, const char* name,
 }
 
 void FuseFilesystem::Read(fuse_req_t req, fuse_ino_t, size_t size, off_t, fuse_file_info* fi) {
-  (*reinterpret_cast<FileHandle*>(fi->fh)->file).Read(req, size, WaitingFor(fi->flags), From(req).parked_);
+  (*reinterpret_cast<FileHandle*>(fi->fh)->file)
+      .Read(req, size, WaitingFor(fi->flags), From(req).parked_);
 }
 
 void FuseFilesystem::Write(fuse_req_t req, fuse_ino_t, const char* data, size_t size, off_t,
                            fuse_file_info* fi) {
-  (*reinterpret_cast<FileHandle*>(fi->fh)->file).Write(req, data, size, WaitingFor(fi->flags), From(req).parked_);
+  (*reinterpret_cast<FileHandle*>(fi->fh)->file)
+      .Write(req, data, size, WaitingFor(fi->flags), From(req).parked_);
 }
 
 void FuseFilesystem::Poll(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, fuse_pollhandle* ph) {
   (*reinterpret_cast<FileHandle*>(fi->fh)->file).Poll(req, ph);
 }
 
-void FuseFilesystem::Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*,
-                           fuse_file_info* fi, unsigned flags, const void* in_buf,
-                           size_t in_size, size_t) {
+void FuseFilesystem::Ioctl(fuse_req_t req, fuse_ino_t, unsigned int cmd, void*, fuse_file_info* fi,
+                           unsigned flags, const void* in_buf, size_t in_size, size_t) {
   if (flags & FUSE_IOCTL_DIR) {
     fuse_reply_err(req, ENOTTY);
     return;
@@ -442,8 +451,8 @@ namespace ipnfs {
 
 void FuseFilesystem::SetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value,
                               size_t size, int) {
-  ReplyStatus(req, From(req).tree_.SetAttribute(ino, name, absl::string_view(value, size),
-                                                ContextOf(req)));
+  ReplyStatus(
+      req, From(req).tree_.SetAttribute(ino, name, absl::string_view(value, size), ContextOf(req)));
 }
 
 void FuseFilesystem::GetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {

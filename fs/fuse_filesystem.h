@@ -56,9 +56,8 @@ class FuseFilesystem {
   static void Write(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t offset,
                     fuse_file_info* fi);
   static void Poll(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, fuse_pollhandle* ph);
-  static void Ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void* arg,
-                    fuse_file_info* fi, unsigned flags, const void* in_buf, size_t in_size,
-                    size_t out_size);
+  static void Ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd, void* arg, fuse_file_info* fi,
+                    unsigned flags, const void* in_buf, size_t in_size, size_t out_size);
   static void Flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
   static void Release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
   static void Fsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
@@ -86,8 +85,7 @@ class FuseFilesystem {
   absl::StatusOr<FileHandle> OpenPort(fuse_req_t req, fuse_ino_t ino, const fuse_file_info& fi,
                                       bool check);
   // Opens a virtual file: a monitor under /.pcap or the event stream.
-  absl::StatusOr<FileHandle> OpenVirtual(fuse_req_t req, fuse_ino_t ino,
-                                         const fuse_file_info& fi);
+  absl::StatusOr<FileHandle> OpenVirtual(fuse_req_t req, fuse_ino_t ino, const fuse_file_info& fi);
   // Fills `fi` for an open file.
   void SetOpenFlags(fuse_file_info* fi, FileHandle handle);
   // Closes the port of `fi` (release, or an open whose opener vanished).

@@ -54,8 +54,8 @@ absl::Status PrepareFuseUring(FuseUringMode mode) {
   std::ifstream in(kEnableUring);
   std::string value;
   if (!std::getline(in, value)) {
-    return ErrnoError(EOPNOTSUPP, absl::StrCat("this kernel has no FUSE-over-io_uring (no ",
-                                               kEnableUring, ")"));
+    return ErrnoError(
+        EOPNOTSUPP, absl::StrCat("this kernel has no FUSE-over-io_uring (no ", kEnableUring, ")"));
   }
   if (value == "Y" || value == "1") return absl::OkStatus();
   std::ofstream out(kEnableUring);
@@ -160,9 +160,8 @@ ssize_t FuseTransport::WriteInitReply(int fd, struct iovec* iov, int count) {
   std::memcpy(&reply, iov[1].iov_base, iov[1].iov_len);
   // Rings first: the kernel holds every request once it is promised io_uring, until each
   // queue has registered (which the queues retry until this reply has been processed).
-  FuseUring::Options uring_options{.fuse_fd = fd,
-                                   .payload_size = PayloadSize(reply),
-                                   .busy_poll = options_.busy_poll};
+  FuseUring::Options uring_options{
+      .fuse_fd = fd, .payload_size = PayloadSize(reply), .busy_poll = options_.busy_poll};
   fuse_session* session = session_;
   absl::StatusOr<std::unique_ptr<FuseUring>> uring =
       FuseUring::Start(uring_options, [session](void* request, size_t size) {

@@ -76,7 +76,7 @@ class FuseTransport {
   const TransportOptions options_;
   std::atomic<uint64_t> init_unique_{0};
   std::atomic<bool> uring_offered_{false};
-  std::unique_ptr<FuseUring> uring_;    // Set once, while INIT is answered.
+  std::unique_ptr<FuseUring> uring_;         // Set once, while INIT is answered.
   std::atomic<FuseUring*> active_{nullptr};  // uring_, once the kernel was asked to use it.
 };
 

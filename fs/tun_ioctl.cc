@@ -35,8 +35,7 @@ IoctlReply HandleTunIoctl(unsigned int cmd, absl::Span<const uint8_t> in, bool r
     case TUNSETVNETHDRSZ: {
       int length = 0;
       if (!ReadInt(in, &length)) return IoctlReply{.error = EINVAL, .out = {}};
-      if (length != 0 && length != 10 && length != 12 &&
-          length != static_cast<int>(*vnet_header)) {
+      if (length != 0 && length != 10 && length != 12 && length != static_cast<int>(*vnet_header)) {
         return IoctlReply{.error = EINVAL, .out = {}};
       }
       *vnet_header = static_cast<uint32_t>(length);

@@ -1,12 +1,11 @@
 #include "fs/tun_ioctl.h"
 
+#include <gtest/gtest.h>
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <gtest/gtest.h>
 
 namespace ipnfs {
 namespace {

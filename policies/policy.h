@@ -25,9 +25,9 @@ using PortId = uint64_t;
 
 // What a port may do, fixed when it joins (from its open mode).
 enum class PortMode : uint8_t {
-  kReceive = 1,           // O_RDONLY: never sends.
-  kSend = 2,              // O_WRONLY: never a destination.
-  kSendReceive = 3,       // O_RDWR.
+  kReceive = 1,      // O_RDONLY: never sends.
+  kSend = 2,         // O_WRONLY: never a destination.
+  kSendReceive = 3,  // O_RDWR.
 };
 
 inline bool Receives(PortMode mode) { return static_cast<uint8_t>(mode) & 1; }

@@ -3,9 +3,9 @@
 #define IPNFS_POLICIES_POLICY_REGISTRY_H_
 
 #include <memory>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "policies/policy.h"
 

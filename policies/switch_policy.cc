@@ -1,9 +1,9 @@
 #include "policies/switch_policy.h"
 
-#include "absl/strings/str_cat.h"
-
 #include <algorithm>
 #include <optional>
+
+#include "absl/strings/str_cat.h"
 
 namespace ipnfs {
 

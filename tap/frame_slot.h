@@ -24,7 +24,8 @@ struct FrameSlot {
 
   // A slot for frames of up to `capacity` bytes.
   explicit FrameSlot(size_t capacity)
-      : buffer(std::make_unique_for_overwrite<uint8_t[]>(kHeadroom + capacity)), capacity(capacity) {}
+      : buffer(std::make_unique_for_overwrite<uint8_t[]>(kHeadroom + capacity)),
+        capacity(capacity) {}
   FrameSlot(const FrameSlot&) = delete;
   FrameSlot& operator=(const FrameSlot&) = delete;
 

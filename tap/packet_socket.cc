@@ -83,8 +83,8 @@ absl::StatusOr<std::unique_ptr<PacketSocket>> PacketSocket::Open(const std::stri
   packet_mreq promiscuous{};
   promiscuous.mr_ifindex = facts->ifindex;
   promiscuous.mr_type = PACKET_MR_PROMISC;
-  if (setsockopt(fd.get(), SOL_PACKET, PACKET_ADD_MEMBERSHIP, &promiscuous,
-                 sizeof(promiscuous)) != 0) {
+  if (setsockopt(fd.get(), SOL_PACKET, PACKET_ADD_MEMBERSHIP, &promiscuous, sizeof(promiscuous)) !=
+      0) {
     return ErrnoError(errno, absl::StrCat("promiscuous mode on ", name, ": ", strerror(errno)));
   }
   return std::unique_ptr<PacketSocket>(new PacketSocket(name, facts->ifindex, std::move(fd)));

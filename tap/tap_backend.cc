@@ -45,8 +45,8 @@ absl::StatusOr<std::unique_ptr<TapBackend>> TapBackend::Create(LinkLoopOptions o
   loop_options.name = "ipnfs-taps";
   loop_options.ring.entries = options.ring_entries;
   loop_options.busy_poll = options.busy_poll;
-  absl::StatusOr<std::unique_ptr<EventLoop>> loop = EventLoop::Start(
-      std::move(loop_options), [](EventLoop&) { return absl::OkStatus(); });
+  absl::StatusOr<std::unique_ptr<EventLoop>> loop =
+      EventLoop::Start(std::move(loop_options), [](EventLoop&) { return absl::OkStatus(); });
   if (!loop.ok()) return loop.status();
   backend->loop_ = *std::move(loop);
   absl::StatusOr<std::unique_ptr<LinkLoop>> links =

@@ -22,8 +22,8 @@ struct WriteSlot {
   // Room for a header written in front of the frame (virtio-net: 10 or 12 bytes).
   static constexpr size_t kMaxHeader = 16;
 
-  PacketRef packet;    // The frame being written; null when the slot is free.
-  size_t length = 0;   // Bytes the write must take (header and frame) to be complete.
+  PacketRef packet;   // The frame being written; null when the slot is free.
+  size_t length = 0;  // Bytes the write must take (header and frame) to be complete.
   uint8_t header[kMaxHeader] = {};
   iovec vectors[2] = {};
 };

@@ -7,9 +7,8 @@
 #define IPNFS_TESTS_PORT_IO_H_
 
 #include <pthread.h>
-#include <sys/types.h>
-
 #include <sys/syscall.h>
+#include <sys/types.h>
 
 #include <functional>
 #include <memory>
