@@ -109,9 +109,9 @@ while read -r label; do
   total_failed=$((total_failed + failed))
 done <<<"$targets"
 
-# Checks that are not Bazel tests, each counted as one test: the switch fuzzer for a bounded
-# number of runs, and the benchmark's smoke mode (every path still delivers). IPNFS_SKIP_EXTRA=1
-# skips them.
+# Checks that are not Bazel tests, each counted as one test: the lint (formatting, layers, file
+# sizes, no tracked artifacts), the switch fuzzer for a bounded number of runs, and the
+# benchmark's smoke mode (every path still delivers). IPNFS_SKIP_EXTRA=1 skips the last two.
 run_check() {
   local name="$1"; shift
   local log
@@ -125,6 +125,7 @@ run_check() {
     total_failed=$((total_failed + 1))
   fi
 }
+run_check lint bash scripts/lint.sh
 if [[ "${IPNFS_SKIP_EXTRA:-0}" != 1 && "$*" != *--config=asan* ]]; then
   run_check fuzz_switch bash scripts/fuzz.sh 50000
   [[ ! -f scripts/bench.sh ]] || run_check bench_smoke bash scripts/bench.sh --smoke
