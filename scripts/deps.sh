@@ -16,7 +16,7 @@ test_pkgs=(
   "${build_pkgs[@]}"
   attr util-linux procps python3 psmisc iproute2 tcpdump iputils-ping tshark iperf3
   qemu-system-x86 ipxe-qemu dnsmasq-base vde2 vdeplug vdens
-  clang libclang-rt-14-dev
+  clang clang-format libclang-rt-14-dev
 )
 
 case "$group" in
