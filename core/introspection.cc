@@ -10,7 +10,9 @@ std::string FormatStats(const NetworkStats& stats) {
       "ports ", stats.ports, "\npackets_sent ", stats.packets_sent, "\nbytes_sent ",
       stats.bytes_sent, "\npackets_received ", stats.packets_received, "\nbytes_received ",
       stats.bytes_received, "\ndrops_queue_full ", stats.drops_queue_full, "\ndrops_truncated ",
-      stats.drops_truncated, "\ndrops_too_big ", stats.drops_too_big, "\n");
+      stats.drops_truncated, "\ndrops_too_big ", stats.drops_too_big, "\ndrops_no_send ",
+      stats.drops_no_send, "\nconnections_refused ", stats.connections_refused, "\nbad_frames ",
+      stats.bad_frames, "\n");
   for (const auto& [name, value] : stats.policy_counters) {
     absl::StrAppend(&text, name, " ", value, "\n");
   }

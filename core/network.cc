@@ -155,7 +155,11 @@ absl::Status Network::Send(Port& from, PacketRef packet, absl::Time now,
     done.Fail(std::move(waiter), StatusToErrno(status));
     return absl::OkStatus();
   };
-  if (!Sends(from.mode())) return refuse(ErrnoError(EBADF, "port is receive-only"));
+  if (!Sends(from.mode())) {
+    absl::MutexLock lock(&mu_);
+    ++stats_.drops_no_send;
+    return refuse(ErrnoError(EBADF, "port is receive-only"));
+  }
   if (packet == nullptr || packet->size() == 0) {
     if (waiter) done.Complete(std::move(waiter));
     return absl::OkStatus();
@@ -264,6 +268,16 @@ void Network::CompleteFromQueueLocked(Port& port, std::unique_ptr<ReadWaiter> wa
     CountReceivedLocked(port, *packets.back(), waiter->max_bytes(), now);
   }
   done.Complete(std::move(waiter), std::move(packets));
+}
+
+void Network::CountRefusedConnection() {
+  absl::MutexLock lock(&mu_);
+  ++stats_.connections_refused;
+}
+
+void Network::CountBadFrame() {
+  absl::MutexLock lock(&mu_);
+  ++stats_.bad_frames;
 }
 
 NetworkStats Network::stats() const {

@@ -40,6 +40,9 @@ struct NetworkStats {
   uint64_t drops_queue_full = 0;
   uint64_t drops_truncated = 0;
   uint64_t drops_too_big = 0;
+  uint64_t drops_no_send = 0;        // Sent from a port that may not send (a socket without w).
+  uint64_t connections_refused = 0;  // Socket connections closed at once: no r, no w, or full.
+  uint64_t bad_frames = 0;           // Stream connections closed for a bad length prefix.
   std::vector<std::pair<std::string, uint64_t>> policy_counters;  // The policy's own.
 };
 
@@ -85,6 +88,11 @@ class Network : public std::enable_shared_from_this<Network> {
   // The events gathered by Tick since the last call: the policy's (e.g. "mac-move") and
   // "drop-burst" ("dropped=N").
   std::vector<PolicyEvent> TakeEvents();
+
+  // A socket face closed a connection at once (the peer may neither send nor receive, or the
+  // network is full); or closed one for a length prefix of 0 or above the MTU.
+  void CountRefusedConnection();
+  void CountBadFrame();
 
   NetworkStats stats() const;
   NetworkConfig config() const;

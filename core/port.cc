@@ -53,8 +53,13 @@ void Port::SetOffloadDelivery(OffloadDelivery delivery) {
 
 void Port::Send(absl::Span<const uint8_t> bytes, absl::Time now, std::unique_ptr<SendWaiter> waiter,
                 Waiting waiting) {
+  SendPacket(Copy(bytes, Offload{}, now), now, std::move(waiter), waiting);
+}
+
+void Port::SendPacket(PacketRef packet, absl::Time now, std::unique_ptr<SendWaiter> waiter,
+                      Waiting waiting) {
   if (waiting == Waiting::kNever) {
-    absl::Status sent = network_->Send(*this, Copy(bytes, Offload{}, now), now, nullptr);
+    absl::Status sent = network_->Send(*this, std::move(packet), now, nullptr);
     if (sent.ok()) {
       waiter->Complete();
     } else {
@@ -62,7 +67,7 @@ void Port::Send(absl::Span<const uint8_t> bytes, absl::Time now, std::unique_ptr
     }
     return;
   }
-  network_->Send(*this, Copy(bytes, Offload{}, now), now, std::move(waiter)).IgnoreError();
+  network_->Send(*this, std::move(packet), now, std::move(waiter)).IgnoreError();
 }
 
 void Port::Receive(std::unique_ptr<ReadWaiter> waiter, Waiting waiting, absl::Time now) {

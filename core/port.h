@@ -85,6 +85,12 @@ class Port {
   // no further copy.
   absl::Status SendPacket(PacketRef packet, absl::Time now);
 
+  // The same for a packet the caller made, with a waiter as below: an adapter that stops reading
+  // its sender while flow control holds a packet back (a socket face) parks `waiter` and goes on
+  // once it completes.
+  void SendPacket(PacketRef packet, absl::Time now, std::unique_ptr<SendWaiter> waiter,
+                  Waiting waiting);
+
   // How this port gets packets with offloads; OffloadDelivery::kResolved until set.
   void SetOffloadDelivery(OffloadDelivery delivery);
 

@@ -210,7 +210,8 @@ TEST_F(AttributesTest, StatsCountEveryPacketAndByteSentAndReceived) {
   }
   EXPECT_THAT(
       StatsOf(PathOf("net")),
-      ElementsAre(Pair("bytes_received", 2000), Pair("bytes_sent", 1000),
+      ElementsAre(Pair("bad_frames", 0), Pair("bytes_received", 2000), Pair("bytes_sent", 1000),
+                  Pair("connections_refused", 0), Pair("drops_no_send", 0),
                   Pair("drops_queue_full", 0), Pair("drops_too_big", 0), Pair("drops_truncated", 0),
                   Pair("packets_received", 20), Pair("packets_sent", 10), Pair("ports", 3)));
 }
