@@ -216,8 +216,9 @@ void SocketLoop::IssueWrites(Connection& connection) {
   Ring& ring = loop_.ring();
   if (connection.kind() == FaceKind::kStream) {
     io_uring_sqe* sqe = ring.GetSqe();
-    // MSG_WAITALL: the kernel itself goes on after a short write when it can.
-    io_uring_prep_sendmsg(sqe, connection.fd(), writes.message(), MSG_NOSIGNAL | MSG_WAITALL);
+    // A short write comes back here and the rest goes again (StreamSent), so the peer never
+    // sees a torn frame; the next batch waits for this one.
+    io_uring_prep_sendmsg(sqe, connection.fd(), writes.message(), MSG_NOSIGNAL);
     Ring::Tag(sqe, TagFor(Op::kSend, connection.index, 0));
     ++connection.in_flight;
     return;

@@ -68,6 +68,9 @@ class SocketLoop final : public EventLoop::Handler {
                                                             Left left);
   SocketLoop(const SocketLoop&) = delete;
   SocketLoop& operator=(const SocketLoop&) = delete;
+  // Once the EventLoop has stopped (every connection is closed by then). Flow control completions
+  // that come later from other threads find nothing to resume.
+  ~SocketLoop() override;
 
   // From now on accepts connections on `listener` (a bound, listening Unix socket of type
   // SOCK_SEQPACKET or SOCK_STREAM, as `kind` says) for network `ino`. Never waits; the listener
@@ -83,8 +86,6 @@ class SocketLoop final : public EventLoop::Handler {
   void AfterBatch() override;
   void OnStop() override;
   bool Idle() const override;
-
-  ~SocketLoop() override;
 
  private:
   enum class Op : uint8_t {
@@ -145,7 +146,7 @@ class SocketLoop final : public EventLoop::Handler {
 
   // Loop thread only.
   std::vector<Entry> table_;
-  std::vector<uint16_t> free_;  // Free entries of table_, the lowest last.
+  std::vector<uint16_t> free_;  // Free entries of table_, the last freed last.
   size_t objects_ = 0;          // Entries in use.
   uint64_t batch_ = 0;  // Counts AfterBatch() calls: connections read settings once a batch.
   bool stopping_ = false;

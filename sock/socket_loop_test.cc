@@ -6,6 +6,7 @@
 
 #include <poll.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -174,6 +175,45 @@ std::optional<Bytes> TakeOne(Port& port, absl::Duration timeout = kTimeout) {
     return std::nullopt;
   }
   return Bytes(taken[0]->bytes().begin(), taken[0]->bytes().end());
+}
+
+// Takes `count` packets from `port` (which never parks a reader), oldest first; fewer when they do
+// not come within `timeout`.
+std::vector<uint32_t> DrainSequences(Port& port, size_t count, absl::Duration timeout = kTimeout) {
+  std::vector<uint32_t> sequences;
+  std::vector<PacketRef> taken;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (sequences.size() < count && absl::Now() < deadline) {
+    taken.clear();
+    if (port.TakeQueued(count - sequences.size(), taken, absl::Now()) == 0) {
+      absl::SleepFor(absl::Microseconds(50));
+      continue;
+    }
+    for (const PacketRef& packet : taken) {
+      sequences.push_back(SequenceOf(Bytes(packet->bytes().begin(), packet->bytes().end())));
+    }
+  }
+  return sequences;
+}
+
+std::vector<uint32_t> Sequences(uint32_t count) {
+  std::vector<uint32_t> sequences(count);
+  for (uint32_t i = 0; i < count; ++i) sequences[i] = i;
+  return sequences;
+}
+
+// A socket of `kind` connected to `path`, or -1 with errno.
+int ConnectRaw(FaceKind kind, const std::string& path) {
+  const int fd = socket(
+      AF_UNIX, (kind == FaceKind::kSeqpacket ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) return fd;
+  const int error_number = errno;
+  close(fd);
+  errno = error_number;
+  return -1;
 }
 
 class SocketLoopTest : public ::testing::Test {
@@ -348,7 +388,12 @@ TEST_F(SocketLoopTest, KeepsTheOrderOfTenThousandPacketsFromOneSender) {
   auto stream = Connect(FaceKind::kStream);
   std::unique_ptr<Port> plain = JoinPlain();
   std::thread sending([&] {
-    for (uint32_t i = 0; i < kPackets; ++i) ASSERT_TRUE(sender->Send(TestPacket(i)));
+    for (uint32_t i = 0; i < kPackets; ++i) {
+      ASSERT_TRUE(sender->Send(TestPacket(i)));
+      // Bursts: between them the loop's receives wait on an empty socket, and a burst wakes
+      // them all at once; within one, messages are there when receives are armed again.
+      if (i % 64 == 63) absl::SleepFor(absl::Microseconds(100));
+    }
   });
   std::vector<uint32_t> seqpacket_got, stream_got;
   std::thread reading([&] {
@@ -390,6 +435,271 @@ TEST_F(SocketLoopTest, ClosesOnlyAStreamThatSendsALengthOfZero) {
   ASSERT_TRUE(good->Send(TestPacket(2)));
   EXPECT_EQ(reader->Receive(), TestPacket(2));
   EXPECT_EQ(network().stats().ports, 2u);
+}
+
+TEST_F(SocketLoopTest, ClosesOnlyAStreamThatSendsALengthAboveTheMtu) {
+  Start(Config(Flow::kDrop, 256, /*mtu=*/1500));
+  auto bad = Connect(FaceKind::kStream);
+  auto good = Connect(FaceKind::kSeqpacket);
+  std::unique_ptr<Port> plain = JoinPlain();
+  ASSERT_TRUE(WriteAll(bad->fd(), Framed(TestPacket(1, 1500))));
+  EXPECT_EQ(TakeOne(*plain), TestPacket(1, 1500));  // Exactly the MTU: fine.
+  ASSERT_TRUE(WriteAll(bad->fd(), Framed(TestPacket(2, 100), 1501)));
+  EXPECT_TRUE(bad->SeesEof());
+  EXPECT_TRUE(WaitUntil([&] { return left().size() == 1; }));
+  EXPECT_EQ(network().stats().bad_frames, 1u);
+  EXPECT_EQ(plain->queued(), 0u);
+  ASSERT_TRUE(good->Send(TestPacket(3)));
+  EXPECT_EQ(TakeOne(*plain), TestPacket(3));
+}
+
+TEST_F(SocketLoopTest, DiscardsAPartialFrameWhenAStreamCloses) {
+  Start(Config(Flow::kDrop, 256, /*mtu=*/1500));
+  auto stream = Connect(FaceKind::kStream);
+  std::unique_ptr<Port> plain = JoinPlain();
+  const Bytes framed = Framed(TestPacket(1, 1000));
+  ASSERT_TRUE(WriteAll(stream->fd(), Bytes(framed.begin(), framed.begin() + 600)));
+  stream.reset();
+  EXPECT_TRUE(WaitUntil([&] { return left().size() == 1; }));
+  EXPECT_EQ(plain->queued(), 0u);
+  EXPECT_EQ(network().stats().bad_frames, 0u);
+  EXPECT_EQ(network().stats().ports, 1u);
+}
+
+TEST_F(SocketLoopTest, DropsAndCountsASeqpacketMessageOverTheMtuAndGoesOn) {
+  Start(Config(Flow::kDrop, 256, /*mtu=*/1500));
+  auto sender = Connect(FaceKind::kSeqpacket);
+  std::unique_ptr<Port> plain = JoinPlain();
+  ASSERT_TRUE(sender->Send(TestPacket(1, 1501)));
+  ASSERT_TRUE(sender->Send(TestPacket(2, 100'000)));  // Larger than the receive buffer, too.
+  ASSERT_TRUE(sender->Send(TestPacket(3, 1500)));
+  EXPECT_EQ(TakeOne(*plain), TestPacket(3, 1500));
+  EXPECT_EQ(network().stats().drops_too_big, 2u);
+  EXPECT_EQ(plain->queued(), 0u);
+  EXPECT_TRUE(left().empty());
+}
+
+TEST_F(SocketLoopTest, TakesLargerMessagesOnceTheMtuGrew) {
+  SocketLoopOptions options;
+  options.seqpacket_reads = 4;
+  Start(Config(Flow::kDrop, 256, /*mtu=*/1500), options);
+  auto sender = Connect(FaceKind::kSeqpacket);
+  std::unique_ptr<Port> plain = JoinPlain();
+  network().SetConfig(Config(Flow::kDrop, 256, /*mtu=*/9000), absl::Now());
+  // Receives armed before the change have room for 1500 bytes; each is armed again larger.
+  for (uint32_t i = 0; i < options.seqpacket_reads; ++i) {
+    ASSERT_TRUE(sender->Send(TestPacket(i)));
+    EXPECT_EQ(TakeOne(*plain), TestPacket(i));
+  }
+  ASSERT_TRUE(sender->Send(TestPacket(9, 9000)));
+  EXPECT_EQ(TakeOne(*plain), TestPacket(9, 9000));
+  EXPECT_EQ(network().stats().drops_too_big, 0u);
+}
+
+TEST_F(SocketLoopTest, ClosesARefusedConnectionWithoutData) {
+  Start();
+  std::unique_ptr<Port> plain = JoinPlain();
+  {
+    absl::MutexLock lock(&mu_);
+    refuse_ = true;
+  }
+  for (FaceKind kind : kFaceKinds) {
+    auto refused = Connect(kind);
+    ASSERT_TRUE(plain->Send(TestPacket(1), absl::Now()).ok());
+    ASSERT_TRUE(WaitFor(refused->fd(), POLLIN, kTimeout));
+    uint8_t byte;
+    EXPECT_EQ(recv(refused->fd(), &byte, 1, 0), 0);  // End of file, nothing before it.
+  }
+  EXPECT_EQ(network().stats().ports, 1u);
+  EXPECT_TRUE(left().empty());
+}
+
+TEST_F(SocketLoopTest, DropsAndCountsWhatAReceiveOnlyClientSends) {
+  Start();
+  {
+    absl::MutexLock lock(&mu_);
+    mode_ = PortMode::kReceive;
+  }
+  auto seqpacket = Connect(FaceKind::kSeqpacket);
+  auto stream = Connect(FaceKind::kStream);
+  std::unique_ptr<Port> plain = JoinPlain();
+  for (uint32_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(seqpacket->Send(TestPacket(i)));
+    ASSERT_TRUE(stream->Send(TestPacket(i)));
+  }
+  EXPECT_TRUE(WaitUntil([&] { return network().stats().drops_no_send == 6; }));
+  EXPECT_EQ(plain->queued(), 0u);
+  // Still connected, and still a reader.
+  ASSERT_TRUE(plain->Send(TestPacket(7), absl::Now()).ok());
+  EXPECT_EQ(seqpacket->Receive(), TestPacket(7));
+  EXPECT_EQ(stream->Receive(), TestPacket(7));
+}
+
+// Under "block" a sender facing a full reader is held back through its own socket: it blocks
+// (here: EAGAIN) and loses nothing; the loop meanwhile serves other networks.
+TEST_F(SocketLoopTest, HoldsASenderBackWithoutLossUnderBlockFlow) {
+  constexpr uint32_t kPackets = 20000;
+  Start(Config(Flow::kBlock, /*qlen=*/8));
+  auto sender = Connect(FaceKind::kSeqpacket);
+  std::unique_ptr<Port> stuck = JoinPlain();
+  auto other_sender = Connect(FaceKind::kSeqpacket, kOtherIno);
+  auto other_reader = Connect(FaceKind::kStream, kOtherIno);
+  std::atomic<bool> blocked{false};
+  std::atomic<uint32_t> sent{0};
+  std::thread sending([&] {
+    for (uint32_t i = 0; i < kPackets;) {
+      const Bytes packet = TestPacket(i);
+      if (send(sender->fd(), packet.data(), packet.size(), MSG_DONTWAIT | MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(packet.size())) {
+        sent = ++i;
+        continue;
+      }
+      ASSERT_EQ(errno, EAGAIN);
+      blocked = true;
+      ASSERT_TRUE(WaitFor(sender->fd(), POLLOUT, kTimeout));
+    }
+  });
+  ASSERT_TRUE(WaitUntil([&] { return blocked.load(); }));
+  EXPECT_LT(sent.load(), kPackets);
+  ASSERT_TRUE(other_sender->Send(TestPacket(5)));
+  EXPECT_EQ(other_reader->Receive(), TestPacket(5));
+
+  EXPECT_EQ(DrainSequences(*stuck, kPackets), Sequences(kPackets));
+  sending.join();
+  EXPECT_EQ(network().stats().drops_queue_full, 0u);
+  EXPECT_EQ(network().stats().packets_sent, kPackets);
+}
+
+// Under "drop" a full reader costs the sender nothing: its packets are dropped and counted.
+TEST_F(SocketLoopTest, DropsAndCountsForAFullReaderUnderDropFlow) {
+  constexpr uint32_t kPackets = 20000;
+  constexpr size_t kQueue = 8;
+  Start(Config(Flow::kDrop, kQueue));
+  auto sender = Connect(FaceKind::kSeqpacket);
+  std::unique_ptr<Port> stuck = JoinPlain();
+  std::atomic<bool> done{false};
+  std::thread sending([&] {
+    for (uint32_t i = 0; i < kPackets; ++i) ASSERT_TRUE(sender->Send(TestPacket(i)));
+    done = true;
+  });
+  EXPECT_TRUE(WaitUntil([&] { return done.load(); }));
+  sending.join();
+  EXPECT_TRUE(WaitUntil([&] { return network().stats().packets_sent == kPackets; }));
+  EXPECT_EQ(network().stats().drops_queue_full, kPackets - kQueue);
+  EXPECT_EQ(DrainSequences(*stuck, kQueue), Sequences(kQueue));
+}
+
+// A slow stream reader makes the loop's writes short: the frames still arrive whole, in order.
+TEST_F(SocketLoopTest, WritesWholeFramesToASlowStreamReader) {
+  constexpr uint32_t kPackets = 40;
+  constexpr size_t kSize = 64 * 1024;
+  Start(Config(Flow::kDrop, 256, /*mtu=*/kSize));
+  auto reader = Connect(FaceKind::kStream);
+  std::unique_ptr<Port> plain = JoinPlain();
+  for (uint32_t i = 0; i < kPackets; ++i) {
+    ASSERT_TRUE(plain->Send(TestPacket(i, kSize), absl::Now()).ok());
+  }
+  for (uint32_t i = 0; i < kPackets; ++i) {
+    // Trickle: read the frame in small pieces.
+    uint8_t header[4];
+    ASSERT_TRUE(ReadExactly(reader->fd(), header, sizeof(header), kTimeout));
+    ASSERT_EQ(Bytes(header, header + 4), Bytes({0, 1, 0, 0}));
+    Bytes frame(kSize);
+    for (size_t at = 0; at < kSize; at += 4096) {
+      ASSERT_TRUE(ReadExactly(reader->fd(), frame.data() + at, 4096, kTimeout));
+      if (i < 2) absl::SleepFor(absl::Microseconds(200));
+    }
+    ASSERT_EQ(frame, TestPacket(i, kSize)) << i;
+  }
+  EXPECT_EQ(network().stats().drops_queue_full, 0u);
+}
+
+TEST_F(SocketLoopTest, RemoveNetworkClosesItsConnectionsAndListeners) {
+  Start();
+  auto seqpacket = Connect(FaceKind::kSeqpacket);
+  auto stream = Connect(FaceKind::kStream);
+  auto elsewhere = Connect(FaceKind::kSeqpacket, kOtherIno);
+  std::unique_ptr<Port> other_plain = JoinPlain(kOtherIno);
+  sockets_->RemoveNetwork(kIno);
+  EXPECT_TRUE(seqpacket->SeesEof());
+  EXPECT_TRUE(stream->SeesEof());
+  ASSERT_TRUE(WaitUntil([&] { return left().size() == 2; }));
+  for (const auto& [ino, event] : left()) EXPECT_EQ(ino, kIno);
+  EXPECT_EQ(network().stats().ports, 0u);
+  for (FaceKind kind : kFaceKinds) {
+    EXPECT_EQ(ConnectRaw(kind, PathOf(kIno, kind)), -1);
+    EXPECT_EQ(errno, ECONNREFUSED);
+  }
+  ASSERT_TRUE(elsewhere->Send(TestPacket(1)));
+  EXPECT_EQ(TakeOne(*other_plain), TestPacket(1));
+}
+
+TEST_F(SocketLoopTest, StopsCleanlyWithConnectionsOpenAndASendParked) {
+  Start(Config(Flow::kBlock, /*qlen=*/2));
+  auto sender = Connect(FaceKind::kSeqpacket);
+  auto reader = Connect(FaceKind::kStream);
+  std::unique_ptr<Port> stuck = JoinPlain();
+  // Fill everything until the sender's socket is full: a send is parked in the network.
+  const Bytes packet = TestPacket(1);
+  while (send(sender->fd(), packet.data(), packet.size(), MSG_DONTWAIT | MSG_NOSIGNAL) > 0) {
+  }
+  ASSERT_EQ(errno, EAGAIN);
+  Stop();
+  EXPECT_TRUE(sender->SeesEof());
+  EXPECT_TRUE(reader->SeesEof());
+  EXPECT_EQ(left().size(), 2u);
+  EXPECT_EQ(network().stats().ports, 1u);
+}
+
+// The CPU time this process used so far.
+absl::Duration CpuTime() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return absl::DurationFromTimeval(usage.ru_utime) + absl::DurationFromTimeval(usage.ru_stime);
+}
+
+// Connects an unconnected socket `fd` of `kind` to `path`.
+bool ConnectSocket(int fd, const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, path.c_str(), sizeof(address.sun_path) - 1);
+  return connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+}
+
+TEST_F(SocketLoopTest, PausesAcceptingWhileOutOfDescriptorsThenGoesOn) {
+  Start();
+  std::unique_ptr<Port> plain = JoinPlain();
+  const std::string path = PathOf(kIno, FaceKind::kSeqpacket);
+  const int first = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  const int second = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  ASSERT_GE(second, 0);
+  rlimit saved;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  // No descriptor left under the limit: accepting fails at once (an accept prepared before may
+  // still take one: io_uring reads the limit when a request is prepared). The listener pauses
+  // between attempts instead of spinning, and accepts again once descriptors are there.
+  const int lowest = dup(0);
+  ASSERT_GE(lowest, 0);
+  close(lowest);
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(lowest);
+  const absl::Duration cpu_before = CpuTime();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  const bool connected = ConnectSocket(first, path) && ConnectSocket(second, path);
+  absl::SleepFor(absl::Milliseconds(300));
+  const size_t admitted_while_tight = admissions();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  const absl::Duration cpu_used = CpuTime() - cpu_before;
+
+  ASSERT_TRUE(connected);
+  EXPECT_LE(admitted_while_tight, 1u);
+  EXPECT_LT(cpu_used, absl::Milliseconds(150));
+  EXPECT_TRUE(WaitUntil([&] { return admissions() == 2; }));
+  const Bytes packet = TestPacket(1);
+  ASSERT_EQ(send(second, packet.data(), packet.size(), 0), static_cast<ssize_t>(packet.size()));
+  EXPECT_EQ(TakeOne(*plain), packet);
+  close(first);
+  close(second);
 }
 
 }  // namespace
