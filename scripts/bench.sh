@@ -164,7 +164,7 @@ print_machine() {
   done
   echo "- run: \`scripts/bench.sh $*\` (rounds: $rounds; per case: ${seconds} s or $count frames;" \
     "niceness $niceness)," \
-    "ipnfs at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- core fs policies tap || echo ' + uncommitted changes')"
+    "ipnfs at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- core fs policies tap sock || echo ' + uncommitted changes')"
 }
 
 # --- Memory ----------------------------------------------------------------------------------------
