@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/mount.h>
@@ -170,6 +171,7 @@ void SocketFaces::EnterPrivateMounts() {
 }
 
 void SocketFaces::RunBinder() {
+  pthread_setname_np(pthread_self(), "ipnfs-binder");
   EnterPrivateMounts();
   for (FaceKind kind : kFaceKinds) {
     const std::string root = absl::StrCat(mount_point_, "/.", FaceName(kind));
