@@ -130,6 +130,113 @@ class VdeEndpoint final : public Endpoint {
   std::vector<uint8_t> buffer_;
 };
 
+// A connected SOCK_SEQPACKET socket (an ipnfs socket face): one message is one frame, each way.
+// MSG_NOSIGNAL: a closed connection is an error the sender reports, not a silent SIGPIPE death.
+class SeqpacketEndpoint final : public Endpoint {
+ public:
+  explicit SeqpacketEndpoint(int fd) : fd_(fd), buffer_(kFrameBuffer) {}
+  ~SeqpacketEndpoint() override { close(fd_); }
+
+  int Send(Frame frame, int copies) override {
+    for (int i = 0; i < copies; ++i) {
+      if (send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL) < 0) return i > 0 ? i : -errno;
+    }
+    return copies;
+  }
+
+  int Receive(const FrameFn& on_frame) override {
+    const ssize_t n = recv(fd_, buffer_.data(), buffer_.size(), 0);
+    if (n < 0) return -errno;
+    if (n == 0) return -ECONNRESET;  // The other end closed: no frame is empty.
+    on_frame(Frame(buffer_.data(), static_cast<size_t>(n)));
+    return 1;
+  }
+
+ private:
+  const int fd_;
+  std::vector<uint8_t> buffer_;
+};
+
+// A connected SOCK_STREAM socket carrying frames each after its length, 4 bytes big-endian.
+class StreamEndpoint final : public Endpoint {
+ public:
+  static constexpr size_t kHeaderBytes = 4;
+  // One receive takes at most this much; a frame never exceeds kFrameBuffer.
+  static constexpr size_t kReceiveBuffer = 64 * 1024;
+
+  explicit StreamEndpoint(int fd) : fd_(fd), buffer_(kReceiveBuffer) {}
+  ~StreamEndpoint() override { close(fd_); }
+
+  // One send(2) per frame: its length and the frame, prepared once for identical frames.
+  int Send(Frame frame, int copies) override {
+    if (framed_.size() != kHeaderBytes + frame.size() ||
+        std::memcmp(framed_.data() + kHeaderBytes, frame.data(), frame.size()) != 0) {
+      const uint32_t length = static_cast<uint32_t>(frame.size());
+      framed_ = {uint8_t(length >> 24), uint8_t(length >> 16), uint8_t(length >> 8),
+                 uint8_t(length)};
+      framed_.insert(framed_.end(), frame.begin(), frame.end());
+    }
+    for (int i = 0; i < copies; ++i) {
+      // A blocking stream send returns short only when a signal cuts it: finish the frame, or
+      // the stream loses its framing.
+      size_t done = 0;
+      while (done < framed_.size()) {
+        const ssize_t n = send(fd_, framed_.data() + done, framed_.size() - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return i > 0 ? i : -errno;
+        done += static_cast<size_t>(n);
+      }
+    }
+    return copies;
+  }
+
+  // Reads what is queued after the partial frame kept from the last read, hands over every whole
+  // frame and keeps the rest at the front of the buffer.
+  int Receive(const FrameFn& on_frame) override {
+    const ssize_t n = recv(fd_, buffer_.data() + filled_, buffer_.size() - filled_, 0);
+    if (n < 0) return -errno;
+    if (n == 0) return -ECONNRESET;
+    filled_ += static_cast<size_t>(n);
+    int frames = 0;
+    size_t offset = 0;
+    while (filled_ - offset >= kHeaderBytes) {
+      const uint8_t* header = buffer_.data() + offset;
+      const size_t length = size_t{header[0]} << 24 | size_t{header[1]} << 16 |
+                            size_t{header[2]} << 8 | size_t{header[3]};
+      if (length > kFrameBuffer) return -EPROTO;  // Lost framing, or not an Ethernet frame.
+      if (filled_ - offset < kHeaderBytes + length) break;
+      on_frame(Frame(header + kHeaderBytes, length));
+      offset += kHeaderBytes + length;
+      ++frames;
+    }
+    if (offset > 0) {
+      std::memmove(buffer_.data(), buffer_.data() + offset, filled_ - offset);
+      filled_ -= offset;
+    }
+    return frames;
+  }
+
+ private:
+  const int fd_;
+  std::vector<uint8_t> framed_;  // Length and frame of the last frame sent.
+  std::vector<uint8_t> buffer_;
+  size_t filled_ = 0;  // Bytes received and not yet handed over (a partial frame).
+};
+
+// A blocking connection of `type` (SOCK_SEQPACKET or SOCK_STREAM) to the Unix socket `path`.
+int ConnectUnix(const std::string& path, int type) {
+  const int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+  if (fd < 0) Die("AF_UNIX socket");
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) Die("socket path too long: " + path);
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0) {
+    Die("connect " + path);
+  }
+  return fd;
+}
+
 int OpenIpnfsFile(const std::string& path, bool framed) {
   const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) Die("open " + path);
@@ -210,6 +317,10 @@ std::unique_ptr<Endpoint> OpenEndpoint(const std::string& spec, const EndpointOp
   if (kind == "unix") {
     return std::make_unique<FdEndpoint>(OpenUnixSocket(arg, options.role), kFrameBuffer);
   }
+  if (kind == "seqpacket") {
+    return std::make_unique<SeqpacketEndpoint>(ConnectUnix(arg, SOCK_SEQPACKET));
+  }
+  if (kind == "stream") return std::make_unique<StreamEndpoint>(ConnectUnix(arg, SOCK_STREAM));
   if (kind == "vde") {
     std::string url = arg;  // vde_open takes a non-const string.
     VDECONN* conn = vde_open(url.data(), const_cast<char*>("ipnfs-bench"), nullptr);

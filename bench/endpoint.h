@@ -10,6 +10,12 @@
 //   packet:NAME  an AF_PACKET socket on interface NAME: frames sent go out of NAME, frames the
 //                kernel receives on NAME come in (the daemon's taps)
 //   unix:PATH    an AF_UNIX datagram socket: the receiver binds PATH, the sender connects to it
+//   seqpacket:PATH  a SOCK_SEQPACKET connection to PATH (an ipnfs socket face, /MNT/.seqpacket/..):
+//                one send(2) per frame, one recv(2) per frame, like libvdeplug's one call per frame
+//   stream:PATH  a SOCK_STREAM connection to PATH (/MNT/.stream/...), each frame after its length
+//                as 4 bytes big-endian (QEMU's -netdev stream): one send(2) of length and frame
+//                per frame; receives read what is queued (up to 64 KiB) and take every whole frame
+//                in it, keeping a partial one for the next read
 // Setup failures end the process with a message (these are benchmark tools); per-frame trouble
 // comes back as -errno. Single-threaded: one Endpoint belongs to one thread.
 #ifndef IPNFS_BENCH_ENDPOINT_H_

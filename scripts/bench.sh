@@ -15,18 +15,25 @@
 #   ipnfs-hub-busy                          the same with --busy_poll_us=50 (see its CPU column)
 #   ipnfs-hub-framed, ipnfs-switch-framed   IPNFS_IOC_FRAMED: 64 frames per write, reads take all
 #   ipnfs-tap-hub, ipnfs-tap-switch         taps of the daemon (user.ipn.tap), packet sockets on them
+#   ipnfs-seqpacket-hub, -seqpacket-switch  socket faces of the same networks (issue 14):
+#                                           SOCK_SEQPACKET connections to $mnt/.seqpacket/NET,
+#                                           one send/recv per frame
+#   ipnfs-stream-hub, ipnfs-stream-switch   SOCK_STREAM connections to $mnt/.stream/NET, 4-byte
+#                                           big-endian length before each frame: one send per
+#                                           frame, reads take all that is queued (up to 64 KiB)
 #   vde-hub, vde-switch                     vde_switch -x / vde_switch, clients on libvdeplug
 #   vde-tap-hub, vde-tap-switch             the same with taps (vde_switch --tap), packet sockets
 #                                           on them: the peer of ipnfs-tap-hub/-switch
 #   bridge                                  a kernel bridge of taps, clients on /dev/net/tun fds
 #   unix                                    an AF_UNIX datagram socket, 1 -> 1 only: the ceiling
 # Full mode: --rounds (3) rounds, each measuring every case once; prints a markdown table of the
-# medians. --smoke: one round of 0.2 s per case; exits 1 unless every receiver of every case
-# received something (for CI: under a minute once built). --nice=N runs the daemons, vde_switch
-# and every client at that niceness (e.g. -19): on a machine others keep busy, the figures then
-# come closer to an idle machine's. The table's header says how busy the CPUs were. --cases runs
-# only the named paths (and skips the memory measurement), --sizes only those frame sizes (64 and
-# 1500 by default); ratios need their reference path (vde-hub, vde-switch, bridge) in the run.
+# medians, with the switch's CPU time per second of sending and per delivered packet. --smoke: one
+# round of 0.2 s per case; exits 1 unless every receiver of every case received something (for CI:
+# about a minute once built). --nice=N runs the daemons, vde_switch and every client at that
+# niceness (e.g. -19): on a machine others keep busy, the figures then come closer to an idle
+# machine's. The table's header says how busy the CPUs were. --cases runs only the named paths
+# (and skips the memory measurement), --sizes only those frame sizes (64 and 1500 by default);
+# ratios need their reference path (vde-hub, vde-switch, bridge) in the run.
 #
 # Needs root (FUSE, taps, bridge), vde_switch (vde2), ip (iproute2), setfattr (attr), python3.
 # Every client runs under a hard timeout and the whole run under a watchdog. Cleans up only what it
@@ -45,7 +52,7 @@ for arg in "$@"; do
     --nice=*) niceness="${arg#*=}" prio=(nice -n "${arg#*=}") ;;
     --cases=*) cases="${arg#*=}" ;;
     --sizes=*) IFS=, read -r -a sizes <<<"${arg#*=}" ;;
-    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,36p' "$0" >&2; exit 2 ;;
   esac
 done
 ((EUID == 0)) || { echo "bench.sh: needs root (FUSE mounts, taps, a bridge)" >&2; exit 1; }
@@ -89,7 +96,7 @@ opt_bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
 cp "$opt_bin/fs/ipnfs" "$opt_bin/bench/blast" "$opt_bin/bench/hold_ports" "$bin/"
 
 # The watchdog: however the run goes, it ends (and cleans up) within this many seconds.
-if ((smoke)); then max_seconds=120; else max_seconds=$((60 + rounds * 46 * (${seconds%.*} + 3))); fi
+if ((smoke)); then max_seconds=180; else max_seconds=$((60 + rounds * 60 * (${seconds%.*} + 3))); fi
 watchdog() {
   sleep "$1" & local s=$!
   trap 'kill $s 2>/dev/null; exit 0' TERM
@@ -157,7 +164,7 @@ print_machine() {
   done
   echo "- run: \`scripts/bench.sh $*\` (rounds: $rounds; per case: ${seconds} s or $count frames;" \
     "niceness $niceness)," \
-    "ipnfs at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- core fs policies tap || echo ' + uncommitted changes')"
+    "ipnfs at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- core fs policies tap sock || echo ' + uncommitted changes')"
 }
 
 # --- Memory ----------------------------------------------------------------------------------------
@@ -260,6 +267,10 @@ endpoints() {
     ipnfs-switch-framed) send_ep="framed:$mnt/switch" recv_ep="framed:$mnt/switch" switch_pid=$ipnfs_pid ;;
     ipnfs-tap-hub) send_ep="packet:${hub_taps}s" recv_ep="packet:$hub_taps" recv_suffix=1 switch_pid=$ipnfs_pid ;;
     ipnfs-tap-switch) send_ep="packet:${switch_taps}s" recv_ep="packet:$switch_taps" recv_suffix=1 switch_pid=$ipnfs_pid ;;
+    ipnfs-seqpacket-hub) send_ep="seqpacket:$mnt/.seqpacket/hub" recv_ep="$send_ep" switch_pid=$ipnfs_pid ;;
+    ipnfs-seqpacket-switch) send_ep="seqpacket:$mnt/.seqpacket/switch" recv_ep="$send_ep" switch_pid=$ipnfs_pid ;;
+    ipnfs-stream-hub) send_ep="stream:$mnt/.stream/hub" recv_ep="$send_ep" switch_pid=$ipnfs_pid ;;
+    ipnfs-stream-switch) send_ep="stream:$mnt/.stream/switch" recv_ep="$send_ep" switch_pid=$ipnfs_pid ;;
     vde-hub) send_ep="vde://$tmp/vdehub" recv_ep="vde://$tmp/vdehub" switch_pid=$vde_hub_pid ;;
     vde-switch) send_ep="vde://$tmp/vdeswitch" recv_ep="vde://$tmp/vdeswitch" switch_pid=$vde_switch_pid ;;
     vde-tap-hub) send_ep="packet:${vde_hub_taps}s" recv_ep="packet:$vde_hub_taps" recv_suffix=1 switch_pid=$vde_tap_hub_pid ;;
@@ -311,7 +322,7 @@ run_case() {
 }
 
 paths=(ipnfs-hub ipnfs-switch ipnfs-hub-uring ipnfs-switch-uring ipnfs-hub-busy ipnfs-hub-framed ipnfs-switch-framed ipnfs-tap-hub ipnfs-tap-switch
-  vde-hub vde-switch vde-tap-hub vde-tap-switch bridge unix)
+  ipnfs-seqpacket-hub ipnfs-seqpacket-switch ipnfs-stream-hub ipnfs-stream-switch vde-hub vde-switch vde-tap-hub vde-tap-switch bridge unix)
 if [[ -n "$cases" ]]; then
   IFS=, read -r -a wanted <<<"$cases"
   for path in "${wanted[@]}"; do
@@ -370,7 +381,9 @@ for line in open(results):
         rx_pps=statistics.mean(rx) / seconds,
         loss=100.0 * (1 - sum(rx) / (sent * fanout)),
         sent_pps=sent / seconds,
-        cpu=100.0 * ticks / hz / seconds))
+        cpu=100.0 * ticks / hz / seconds,
+        # The switch's CPU time per packet delivered (all receivers together), in ns.
+        cpu_ns=1e9 * ticks / hz / sum(rx)))
 
 med = {k: {m: statistics.median(r[m] for r in v) for m in v[0]} for k, v in cases.items()}
 def ratio(key, ref_path):
@@ -379,16 +392,17 @@ def ratio(key, ref_path):
 def k(x): return f"{x / 1000:.1f}k"
 
 print("| path | size | fan-out | rx pps per receiver | loss % | sent pps | switch CPU % "
-      "| x vde_switch | x vde_switch taps | x bridge | rounds (rx pps) |")
-print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
+      "| switch CPU ns per packet | x vde_switch | x vde_switch taps | x bridge | rounds (rx pps) |")
+print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 for key, m in med.items():
     path, size, fanout = key
     vde = "vde-hub" if "hub" in path else "vde-switch"
     vde_taps = ratio(key, vde.replace("vde-", "vde-tap-")) if "-tap-" in path else "-"
     cpu = f"{m['cpu']:.0f}" if path.startswith(("ipnfs", "vde")) else "-"
+    cpu_ns = f"{m['cpu_ns']:.0f}" if path.startswith(("ipnfs", "vde")) else "-"
     rounds = " / ".join(k(r["rx_pps"]) for r in cases[key])
     print(f"| {path} | {size} | 1->{fanout} | {k(m['rx_pps'])} | {m['loss']:.1f} | "
-          f"{k(m['sent_pps'])} | {cpu} | {ratio(key, vde)} | {vde_taps} | {ratio(key, 'bridge')} | {rounds} |")
+          f"{k(m['sent_pps'])} | {cpu} | {cpu_ns} | {ratio(key, vde)} | {vde_taps} | {ratio(key, 'bridge')} | {rounds} |")
 for failure in failures:
     print(f"FAILED: {failure}")
 sys.exit(1 if failures else 0)
@@ -396,7 +410,8 @@ PY
 echo
 echo "x vde_switch: against vde-hub for hub paths, vde-switch for the others; x vde_switch taps:" \
   "tap paths against vde-tap-hub or vde-tap-switch; switch CPU: the" \
-  "ipnfs daemon's or vde_switch's CPU time during the case, per second of sending (100% = one CPU)."
+  "ipnfs daemon's or vde_switch's CPU time during the case, per second of sending (100% = one CPU);" \
+  "CPU ns per packet: that CPU time over the packets delivered (all receivers together; 10 ms ticks)."
 echo
 echo "Memory (VmRSS of the daemon, fresh mount, --state=none):"
 echo

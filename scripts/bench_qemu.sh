@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): bulk TCP throughput between a QEMU guest (TCG) and the host side of its
-# network, side by side on five paths (the guest downloads, so the bulk data flows host -> guest
+# network, side by side on six paths (the guest downloads, so the bulk data flows host -> guest
 # and the guest's ACKs flow back):
 #   tap,fd  -netdev tap,fd=3 3<>NETWORK          (ipnfs network file as QEMU's tap fd)
 #   vde     -netdev vde,sock=ipn://NETWORK        (libvdeplug_ipn.so: framed I/O, batched reads)
 #   vde-1   -netdev vde,sock=ipn://NETWORK[unframed]  (the same, one read(2) per packet)
+#   stream  -netdev stream,addr.path=MNT/.stream/NET  (the network's socket face, issue 14: QEMU's
+#           own stream backend, each packet after its 4-byte big-endian length)
 #   ktap    -netdev tap,ifname=TAP                (a plain kernel tap: the baseline)
 #   vdesw   -netdev vde,sock=SWITCHDIR            (the VDE peer: stock libvdeplug to a vde_switch)
 # The guest is iPXE from the NIC's ROM. dnsmasq hands it an iPXE script over DHCP (boot file
@@ -17,10 +19,11 @@
 #
 # Usage: scripts/bench_qemu.sh              (as root; builds //fs:ipnfs and the plugin with -c opt)
 #   BENCH_NICS="virtio-net-pci e1000"  NIC models to run (default: both)
-#   BENCH_PATHS="tap,fd vde vde-1 ktap vdesw"  paths to run (default: all)
+#   BENCH_PATHS="tap,fd vde vde-1 stream ktap vdesw"  paths to run (default: all)
 #   BENCH_MIB=16                       blob size in MiB
 #   BENCH_FETCHES=5                    downloads of the blob per guest boot
-# Prints a table: path, NIC, median / min / max MB/s (10^6 bytes per second) over the downloads.
+# Prints a table: path, NIC, median / min / max MB/s (10^6 bytes per second) over the downloads,
+# and the median against the kernel tap's with the same NIC (when ktap ran).
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -116,6 +119,17 @@ bench_vde_unframed() {
     -device "$BENCH_NIC,netdev=n0"
 }
 
+# The network's stream socket face, with QEMU's stream backend as the client (QEMU 7.2+).
+bench_stream() {
+  local subnet=10.78.16
+  touch "$MNT/bench"
+  test -S "$MNT/.stream/bench" || die "no socket face $MNT/.stream/bench"
+  dhcp_server "$MNT/bench" "$subnet" "$(dnsmasq_boot_options "$subnet")"
+  serve_and_boot "$subnet" \
+    -netdev "stream,id=n0,server=off,addr.type=unix,addr.path=$MNT/.stream/bench" \
+    -device "$BENCH_NIC,netdev=n0"
+}
+
 bench_kernel_tap() {
   local subnet=10.78.13
   new_netns
@@ -150,7 +164,8 @@ write_httpd
 : >"$WORK/results"
 # Each case: path, then the function that runs it, then its description.
 cases=("tap,fd bench_tap_fd tap,fd" "vde bench_vde vde" "vde-1 bench_vde_unframed vde (unframed)"
-  "ktap bench_kernel_tap kernel tap" "vdesw bench_vde_switch vde_switch")
+  "stream bench_stream stream socket face" "ktap bench_kernel_tap kernel tap"
+  "vdesw bench_vde_switch vde_switch")
 for nic in ${BENCH_NICS:-virtio-net-pci e1000}; do
   export BENCH_NIC="$nic"
   for case in "${cases[@]}"; do
@@ -163,6 +178,13 @@ done
 echo
 echo "HTTP download of $BENCH_MIB MiB by iPXE in a TCG guest, $BENCH_FETCHES times per path,"
 echo "timed by the server; MB/s = 10^6 bytes per second:"
-printf '%-8s %-16s %9s %9s %9s %3s\n' path nic median min max n
-cat "$WORK/results"
+printf '%-8s %-16s %9s %9s %9s %3s %7s\n' path nic median min max n 'x ktap'
+# The ratio column: each median over the kernel tap's median with the same NIC.
+awk '{ row[NR] = $0; nic[NR] = $2; median[NR] = $3
+       if ($1 == "ktap") ktap[$2] = $3 }
+     END { for (i = 1; i <= NR; i++) {
+             ratio = "-"
+             if ((nic[i] in ktap) && ktap[nic[i]] > 0)
+               ratio = sprintf("%.2fx", median[i] / ktap[nic[i]])
+             printf "%s %7s\n", row[i], ratio } }' "$WORK/results"
 testlib_finish
