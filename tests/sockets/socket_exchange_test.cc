@@ -8,11 +8,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "policies/frame_builder.h"
@@ -25,7 +28,9 @@
 namespace ipnfs::tests {
 namespace {
 
-using ::testing::MatchesRegex;
+using ::testing::Contains;
+using ::testing::IsSupersetOf;
+using ::testing::Key;
 
 const MacAddress kMacA = TestMac(0x0a);
 const MacAddress kMacB = TestMac(0x0b);
@@ -199,19 +204,51 @@ TEST_P(SocketExchangeTest, PortsListTheConnectionWithThePeersPidUidCommAndMode) 
       << GetXattr(PathOf("net0"), "user.ipn.ports").value;
 }
 
+// The words of an event line after its time: "join", "/net0", then KEY=VALUE fields as a map.
+struct Event {
+  std::string kind;
+  std::string path;
+  std::map<std::string, std::string> fields;
+};
+
+Event ParseEvent(absl::string_view line) {
+  std::vector<std::string> words = absl::StrSplit(absl::StripSuffix(line, "\n"), ' ');
+  Event event;
+  if (words.size() < 3) return event;
+  event.kind = words[1];
+  event.path = words[2];
+  for (size_t i = 3; i < words.size(); ++i) {
+    std::pair<std::string, std::string> field = absl::StrSplit(words[i], absl::MaxSplits('=', 1));
+    event.fields[field.first] = field.second;
+  }
+  return event;
+}
+
 TEST_P(SocketExchangeTest, EventsShowTheConnectionJoiningAndLeaving) {
   Fd events = Open(PathOf(".events"), O_RDONLY);
   ASSERT_TRUE(events.valid()) << std::strerror(errno);
   SocketClient socket = Join();
-  const std::string who =
-      absl::StrCat("pid=", ::getpid(), " uid=0 mode=rw comm=", OwnCommandName());
+  const std::map<std::string, std::string> who = {{"pid", std::to_string(::getpid())},
+                                                  {"uid", "0"},
+                                                  {"mode", "rw"},
+                                                  {"comm", OwnCommandName()},
+                                                  {"face", NameOf(kind())}};
   const IoResult join = Receive(events.get());
   ASSERT_EQ(join.error, 0) << std::strerror(join.error);
-  EXPECT_THAT(join.bytes, MatchesRegex(absl::StrCat("[^ ]+ join /net0 port=[0-9]+ ", who, "\n")));
+  const Event joined = ParseEvent(join.bytes);
+  EXPECT_EQ(joined.kind, "join") << join.bytes;
+  EXPECT_EQ(joined.path, "/net0") << join.bytes;
+  EXPECT_THAT(joined.fields, IsSupersetOf(who)) << join.bytes;
+  EXPECT_THAT(joined.fields, Contains(Key("port"))) << join.bytes;
+
   socket.Close();
   const IoResult leave = Receive(events.get());
   ASSERT_EQ(leave.error, 0) << std::strerror(leave.error);
-  EXPECT_THAT(leave.bytes, MatchesRegex(absl::StrCat("[^ ]+ leave /net0 port=[0-9]+ ", who, "\n")));
+  const Event left = ParseEvent(leave.bytes);
+  EXPECT_EQ(left.kind, "leave") << leave.bytes;
+  EXPECT_EQ(left.path, "/net0") << leave.bytes;
+  EXPECT_THAT(left.fields, IsSupersetOf(who)) << leave.bytes;
+  EXPECT_EQ(left.fields, joined.fields) << "the leave names another port: " << leave.bytes;
 }
 
 INSTANTIATE_TEST_SUITE_P(BothKinds, SocketExchangeTest,
