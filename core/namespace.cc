@@ -82,6 +82,7 @@ absl::StatusOr<Attributes> Namespace::MakeNetwork(ino_t parent, absl::string_vie
   if (!network.ok()) return network.status();
   NamespaceNode& node = tree_.Add(**dir, name, S_IFREG | (mode & 07777), context);
   node.network = *std::move(network);
+  interfaces_.Expose(node.attr.ino, node.network);
   state_.Save();
   return NamespaceTree::AttributesOf(node);
 }
@@ -228,7 +229,35 @@ void Namespace::SetInterfaceBackend(InterfaceBackend* backend) {
 
 absl::Status Namespace::Restore(const std::vector<StateEntry>& entries, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  return state_.Restore(entries, now);
+  absl::Status restored = state_.Restore(entries, now);
+  ExposeAllLocked();
+  return restored;
+}
+
+void Namespace::SetFaceBackend(FaceBackend* faces) {
+  absl::MutexLock lock(&mu_);
+  interfaces_.set_face_backend(faces);
+  ExposeAllLocked();
+}
+
+void Namespace::ExposeAllLocked() {
+  tree_.ForEach([this](const NamespaceNode& node) {
+    if (node.network && node.attr.nlink > 0) interfaces_.Expose(node.attr.ino, node.network);
+  });
+}
+
+absl::StatusOr<Attributes> Namespace::BindFace(ino_t parent, absl::string_view name, pid_t tid) {
+  absl::MutexLock lock(&mu_);
+  return views_.Bind(parent, name, interfaces_.face_backend(), tid);
+}
+
+absl::StatusOr<std::string> Namespace::FacePath(ino_t ino) const {
+  absl::MutexLock lock(&mu_);
+  const NamespaceNode* node = tree_.Find(ino);
+  if (node == nullptr || !node->network || node->attr.nlink == 0) {
+    return ErrnoError(ENOENT, "the network has no name");
+  }
+  return tree_.PathOf(*node).substr(1);
 }
 
 void Namespace::SetStateSink(StateSink* sink) {

@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/event_bus.h"
+#include "core/face_backend.h"
 #include "core/interface_backend.h"
 #include "core/namespace_attributes.h"
 #include "core/namespace_interfaces.h"
@@ -117,6 +118,16 @@ class Namespace {
   // user.ipn.tap and user.ipn.grab are ENOTSUP.
   void SetInterfaceBackend(InterfaceBackend* backend);
 
+  // Gives every network, from now on, its socket faces through `faces`, which must outlive the
+  // namespace (networks that exist already are exposed at once).
+  void SetFaceBackend(FaceBackend* faces);
+  // The face backend binding a socket face made it in face directory `parent` as `name`, from
+  // thread `tid` (its MKNOD through the mount): see NamespaceViews::Bind.
+  absl::StatusOr<Attributes> BindFace(ino_t parent, absl::string_view name, pid_t tid);
+  // The path of network `ino` below the root, "a/b/net" (no leading '/'): where its faces are
+  // bound under /.seqpacket and /.stream. ENOENT once it has no name.
+  absl::StatusOr<std::string> FacePath(ino_t ino) const;
+
   // Persistence (see NamespaceState). Set the backend before Restore(). After SetStateSink(),
   // every change is saved to `sink` (which must outlive the namespace) before the call returns.
   absl::Status Restore(const std::vector<StateEntry>& entries, absl::Time now);
@@ -124,6 +135,8 @@ class Namespace {
   std::vector<StateEntry> Snapshot() const;
 
  private:
+  // Exposes the faces of every network with a name.
+  void ExposeAllLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Saves `status`'s change, if it succeeded, and returns it.
   absl::Status Saved(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

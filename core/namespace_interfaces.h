@@ -1,9 +1,11 @@
-// NamespaceInterfaces: the kernel interfaces attached to the namespace's networks (the attributes
-// user.ipn.tap and user.ipn.grab), through the InterfaceBackend the daemon provides.
+// NamespaceInterfaces: what connects the namespace's networks beyond their files: the kernel
+// interfaces attached to them (the attributes user.ipn.tap and user.ipn.grab), through the
+// InterfaceBackend the daemon provides, and their socket faces, through the FaceBackend.
 //
-// Borrows the backend, which must outlive the namespace; without one, every network has no
-// interfaces and attaching is ENOTSUP. Thread-compatible: the Namespace calls every method with
-// its lock held (the backend itself is thread-safe).
+// Borrows the backends, which must outlive the namespace; without an interface backend, every
+// network has no interfaces and attaching is ENOTSUP; without a face backend, no faces.
+// Thread-compatible: the Namespace calls every method with its lock held (the backend itself is
+// thread-safe).
 #ifndef IPNFS_CORE_NAMESPACE_INTERFACES_H_
 #define IPNFS_CORE_NAMESPACE_INTERFACES_H_
 
@@ -16,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/face_backend.h"
 #include "core/interface_backend.h"
 #include "core/network.h"
 
@@ -57,12 +60,25 @@ class NamespaceInterfaces {
   absl::Status Reattach(InterfaceKind kind, const std::string& name,
                         const std::shared_ptr<Network>& network);
 
+  // Socket faces. `faces` (may be null) must outlive the namespace.
+  void set_face_backend(FaceBackend* faces) { faces_ = faces; }
+  const FaceBackend* face_backend() const { return faces_; }
+  // Network `ino` has a name (made or restored): its faces appear. Nothing without a backend.
+  void Expose(ino_t ino, const std::shared_ptr<Network>& network) {
+    if (faces_ != nullptr) faces_->Expose(ino, network);
+  }
+  // Network `ino` lost its name: its faces go.
+  void Withdraw(ino_t ino) {
+    if (faces_ != nullptr) faces_->Withdraw(ino);
+  }
+
   // True when interfaces disappeared behind the backend's back since the last call that returned
   // true: the state must be saved again so that it stops listing them.
   bool TakeLosses();
 
  private:
   InterfaceBackend* backend_ = nullptr;
+  FaceBackend* faces_ = nullptr;
   uint64_t seen_losses_ = 0;  // backend_->Losses() when TakeLosses() last returned true.
 };
 

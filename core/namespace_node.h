@@ -19,24 +19,51 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "core/access.h"
+#include "core/face_backend.h"
 #include "core/network.h"
 
 namespace ipnfs {
 
-// Real nodes are numbered from the root up. Virtual nodes are never persisted: "/.pcap" mirrors
-// the tree read-only (directories and networks, where opening a network joins it as a monitor;
-// inode = real inode | kMirrorBit) and "/.events" is the event stream. Both names are reserved at
-// the root.
+// Real nodes are numbered from the root up. Virtual nodes are never persisted. Three read-only
+// mirrors of the tree sit at the root, each showing its directories and, for every network, one
+// entry: "/.pcap" a file (opening it joins the network as a monitor), "/.seqpacket" and "/.stream"
+// the network's socket faces (see core/face_backend.h), shown once bound. A mirror inode is the
+// real inode with kMirrorBit and its view in the view bits. "/.events" is the event stream. All
+// four names are reserved at the root.
 inline constexpr ino_t kRootIno = 1;
 inline constexpr ino_t kMirrorBit = ino_t{1} << 62;
+inline constexpr int kViewShift = 60;
+inline constexpr ino_t kViewBits = ino_t{3} << kViewShift;
 inline constexpr ino_t kEventsIno = kMirrorBit - 1;
 inline constexpr absl::string_view kMirrorName = ".pcap";
+inline constexpr absl::string_view kSeqpacketName = ".seqpacket";
+inline constexpr absl::string_view kStreamName = ".stream";
 inline constexpr absl::string_view kEventsName = ".events";
+
+// Which mirror a mirror inode belongs to; the faces' values are FaceKind's.
+enum class View : uint8_t { kPcap = 0, kSeqpacket = 1, kStream = 2 };
+static_assert(static_cast<int>(View::kSeqpacket) == static_cast<int>(FaceKind::kSeqpacket));
+static_assert(static_cast<int>(View::kStream) == static_cast<int>(FaceKind::kStream));
+
 inline bool IsMirror(ino_t ino) { return (ino & kMirrorBit) != 0; }
 inline bool IsVirtual(ino_t ino) { return IsMirror(ino) || ino == kEventsIno; }
+// The real inode a mirror inode shows (a real inode is its own).
+inline ino_t RealIno(ino_t ino) { return IsMirror(ino) ? ino & ~(kMirrorBit | kViewBits) : ino; }
+inline View ViewOf(ino_t ino) { return static_cast<View>((ino & kViewBits) >> kViewShift); }
+inline ino_t MirrorIno(ino_t real, View view) {
+  return real | kMirrorBit | (static_cast<ino_t>(view) << kViewShift);
+}
+inline View ViewOf(FaceKind kind) { return static_cast<View>(kind); }
+// The mirror named `name` at the root, if it is one.
+inline std::optional<View> MirrorNamed(absl::string_view name) {
+  if (name == kMirrorName) return View::kPcap;
+  if (name == kSeqpacketName) return View::kSeqpacket;
+  if (name == kStreamName) return View::kStream;
+  return std::nullopt;
+}
 // True for the virtual names at the root.
 inline bool IsReservedName(ino_t parent, absl::string_view name) {
-  return parent == kRootIno && (name == kMirrorName || name == kEventsName);
+  return parent == kRootIno && (MirrorNamed(name).has_value() || name == kEventsName);
 }
 
 struct Attributes {
@@ -84,6 +111,9 @@ struct NamespaceNode {
   std::string target;                                  // Symlinks.
   std::shared_ptr<Network> network;                    // Networks.
   uint64_t lookups = 0;                                // Held by the kernel.
+  uint8_t faces_bound = 0;  // Networks: bit 1 << FaceKind for each socket face bound.
+
+  bool face_bound(FaceKind kind) const { return (faces_bound >> static_cast<int>(kind)) & 1; }
 
   bool is_directory() const { return S_ISDIR(attr.mode); }
 };

@@ -109,8 +109,8 @@ absl::StatusOr<Attributes> NamespaceTree::Lookup(ino_t parent, absl::string_view
 }
 
 void NamespaceTree::Forget(ino_t ino, uint64_t count) {
-  NamespaceNode* node = Find(ino & ~kMirrorBit);
-  if (node == nullptr || (ino & ~kMirrorBit) == kRootIno || ino == kEventsIno) return;
+  NamespaceNode* node = Find(RealIno(ino));
+  if (node == nullptr || RealIno(ino) == kRootIno || ino == kEventsIno) return;
   node->lookups -= std::min(node->lookups, count);
   MaybeFree(*node);
 }
@@ -173,7 +173,12 @@ absl::StatusOr<std::vector<DirectoryEntry>> NamespaceTree::ReadDirectory(
   entries.push_back({"..", (*dir)->parent, S_IFDIR});
   if (ino == kRootIno) {
     entries.push_back({std::string(kEventsName), kEventsIno, S_IFREG});
-    entries.push_back({std::string(kMirrorName), kRootIno | kMirrorBit, S_IFDIR});
+    for (View view : {View::kPcap, View::kSeqpacket, View::kStream}) {
+      const absl::string_view name = view == View::kPcap        ? kMirrorName
+                                     : view == View::kSeqpacket ? kSeqpacketName
+                                                                : kStreamName;
+      entries.push_back({std::string(name), MirrorIno(kRootIno, view), S_IFDIR});
+    }
   }
   for (const auto& [name, child_ino] : (*dir)->children) {
     entries.push_back({name, child_ino, Find(child_ino)->attr.mode});
@@ -267,7 +272,10 @@ void NamespaceTree::Unname(NamespaceNode& dir, absl::string_view name, Namespace
   dir.attr.mtime = dir.attr.ctime = now;
   Publish(victim, "remove", "", now, path);
   // Interfaces belong to the name: a network removed from the tree lets them go.
-  if (victim.network) interfaces_.DetachAll(*victim.network);
+  if (victim.network) {
+    interfaces_.DetachAll(*victim.network);
+    interfaces_.Withdraw(victim.attr.ino);
+  }
   victim.attr.nlink = 0;
   victim.attr.ctime = now;
   MaybeFree(victim);

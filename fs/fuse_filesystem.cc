@@ -105,6 +105,13 @@ PortOwner OwnerOf(fuse_req_t req) {
 
 FuseFilesystem::FuseFilesystem(Namespace& tree) : tree_(tree) {}
 
+void FuseFilesystem::AfterFaces(absl::AnyInvocable<void()> reply) {
+  if (faces_ == nullptr) return reply();
+  // The creator holds the directory's lock until it has the reply, and the sockets are bound
+  // through the mount by another thread: this thread must not wait for them (see SocketFaces).
+  faces_->WhenExposed(std::move(reply));
+}
+
 FuseFilesystem& FuseFilesystem::From(fuse_req_t req) {
   return *static_cast<FuseFilesystem*>(fuse_req_userdata(req));
 }
@@ -223,12 +230,18 @@ void FuseFilesystem::ReadLink(fuse_req_t req, fuse_ino_t ino) {
 
 void FuseFilesystem::MakeNode(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
                               dev_t) {
+  if (S_ISSOCK(mode) && IsMirror(parent)) {
+    // bind(2) in a face tree: only the daemon's own, binding a network's face, gets through.
+    return ReplyEntry(req, From(req).tree_.BindFace(parent, name, fuse_req_ctx(req)->pid));
+  }
   if (!S_ISREG(mode)) {
     IPN_LOG(DEBUG) << "mknod of '" << name << "' refused: only regular files are networks";
     fuse_reply_err(req, EPERM);
     return;
   }
-  ReplyEntry(req, From(req).tree_.MakeNetwork(parent, name, mode, ContextOf(req)));
+  absl::StatusOr<Attributes> attr = From(req).tree_.MakeNetwork(parent, name, mode, ContextOf(req));
+  if (!attr.ok()) return ReplyStatus(req, attr.status());
+  From(req).AfterFaces([req, attr = *attr] { ReplyEntry(req, attr); });
 }
 
 void FuseFilesystem::MakeDirectory(fuse_req_t req, fuse_ino_t parent, const char* name,
@@ -352,8 +365,11 @@ void FuseFilesystem::Create(fuse_req_t req, fuse_ino_t parent, const char* name,
     return ReplyStatus(req, file.status());
   }
   self.SetOpenFlags(fi, *std::move(file));
-  const fuse_entry_param entry = ToEntry(*attr);
-  if (fuse_reply_create(req, &entry, fi) != 0) self.ClosePort(fi);
+  auto reply = [&self, req, entry = ToEntry(*attr), opened = *fi]() mutable {
+    if (fuse_reply_create(req, &entry, &opened) != 0) self.ClosePort(&opened);
+  };
+  if (created) return self.AfterFaces(std::move(reply));
+  reply();
 }
 
 void FuseFilesystem::Read(fuse_req_t req, fuse_ino_t, size_t size, off_t, fuse_file_info* fi) {

@@ -11,6 +11,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "core/face_backend.h"
 #include "core/namespace.h"
 #include "fs/port_file.h"
 
@@ -18,12 +19,17 @@ namespace ipnfs {
 
 class FuseFilesystem {
  public:
+  // `tree` must outlive the filesystem.
   explicit FuseFilesystem(Namespace& tree);
   FuseFilesystem(const FuseFilesystem&) = delete;
   FuseFilesystem& operator=(const FuseFilesystem&) = delete;
 
   // The operations table; pass `this` as the session's userdata.
   static fuse_lowlevel_ops Operations();
+
+  // From now on, a network's creation is answered once `faces` has bound its sockets. `faces`
+  // must outlive the filesystem. Call before the session serves requests.
+  void SetFaceBackend(FaceBackend* faces) { faces_ = faces; }
 
   // At the end of a session: answers every parked read (EINTR) so that no request is left
   // unanswered, then closes the ports the kernel never released.
@@ -94,7 +100,11 @@ class FuseFilesystem {
   void Track(FileHandle* file);
   void Untrack(FileHandle* file);
 
+  // Runs `reply` once the faces of the networks made so far are bound (at once without faces).
+  void AfterFaces(absl::AnyInvocable<void()> reply);
+
   Namespace& tree_;
+  FaceBackend* faces_ = nullptr;
   ParkedRequests parked_;
   absl::Mutex open_mu_;
   absl::flat_hash_set<FileHandle*> open_ ABSL_GUARDED_BY(open_mu_);

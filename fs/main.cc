@@ -36,6 +36,7 @@
 #include "fs/fuse_filesystem.h"
 #include "fs/fuse_mount.h"
 #include "fs/ticker.h"
+#include "sock/socket_faces.h"
 #include "tap/tap_backend.h"
 
 ABSL_FLAG(bool, foreground, true, "Stay in the foreground (false: detach once mounted).");
@@ -208,9 +209,28 @@ absl::StatusOr<std::unique_ptr<StateFile>> RestoreState(Namespace& tree,
   return file;
 }
 
+// The socket faces of every network (/.seqpacket, /.stream), bound through the mount at
+// `mount_point` (absolute) once it is served; null (logged) when this machine cannot have them.
+std::unique_ptr<SocketFaces> CreateFaces(Namespace& tree, const std::string& mount_point,
+                                         absl::Duration busy_poll) {
+  SocketFacesOptions face_options;
+  face_options.busy_poll = busy_poll;
+  absl::StatusOr<std::unique_ptr<SocketFaces>> faces = SocketFaces::Create(tree, face_options);
+  if (!faces.ok()) {
+    IPN_LOG(WARNING) << "no socket faces (/.seqpacket and /.stream stay empty): "
+                     << faces.status().message();
+    return nullptr;
+  }
+  (*faces)->Start(mount_point);
+  return *std::move(faces);
+}
+
 // Mounts `filesystem`, restores `signal_mask` and serves until a stop signal or an unmount, then
-// closes every open file and unmounts. The exit code.
-int Serve(const DaemonOptions& options, FuseFilesystem& filesystem, const sigset_t& signal_mask) {
+// closes every open file and unmounts. The socket faces live while the mount is served: made
+// once it is mounted (and detached: threads do not survive a fork), closed before the open files.
+// The exit code.
+int Serve(const DaemonOptions& options, Namespace& tree, FuseFilesystem& filesystem,
+          const sigset_t& signal_mask) {
   const MountOptions mount_options{
       .mount_point = options.mount_point,
       .allow_other = options.allow_other,
@@ -221,9 +241,19 @@ int Serve(const DaemonOptions& options, FuseFilesystem& filesystem, const sigset
       FuseMount::Create(mount_options, ops, &filesystem);
   if (!mount.ok()) return Fail(mount.status().message());
   if (!options.foreground && fuse_daemonize(/*foreground=*/0) != 0) return Fail("cannot detach");
+  char real[PATH_MAX];
+  const char* absolute = ::realpath(options.mount_point.c_str(), real);
+  std::unique_ptr<SocketFaces> faces =
+      CreateFaces(tree, absolute ? absolute : options.mount_point, options.busy_poll);
+  if (faces != nullptr) {
+    filesystem.SetFaceBackend(faces.get());
+    tree.SetFaceBackend(faces.get());
+  }
   pthread_sigmask(SIG_SETMASK, &signal_mask, nullptr);
   IPN_LOG(INFO) << "ipnfs mounted on " << options.mount_point;
   absl::Status served = (*mount)->Run();
+  if (faces != nullptr) faces->Stop();  // Answers creations still waiting for their faces.
+  tree.SetFaceBackend(nullptr);
   filesystem.CloseAll();  // While the session can still carry the replies.
   mount->reset();         // Unmounts.
   if (!served.ok()) return Fail(served.message());
@@ -249,7 +279,7 @@ int Run(const DaemonOptions& options) {
   if (*state) tree.SetStateSink(state->get());
   FuseFilesystem filesystem(tree);
   Ticker ticker(absl::Milliseconds(20), [&tree](absl::Time now) { tree.Tick(now); });
-  return Serve(options, filesystem, previous_mask);
+  return Serve(options, tree, filesystem, previous_mask);
 }
 
 int Main(int argc, char** argv) {

@@ -38,11 +38,14 @@ while IFS= read -r hit; do
 done < <(grep -nE '#include [<"](fuse3?/|fuse_|liburing)' policies/* core/* 2>/dev/null)
 
 while IFS= read -r hit; do
-  problem "$hit: fs/ reaches into tap/ (adapters meet only in fs/main.cc)"
-done < <(grep -nE '#include "tap/' fs/*.c fs/*.cc fs/*.h 2>/dev/null | grep -v '^fs/main\.cc:')
+  problem "$hit: fs/ reaches into tap/ or sock/ (adapters meet only in fs/main.cc)"
+done < <(grep -nE '#include "(tap|sock)/' fs/*.c fs/*.cc fs/*.h 2>/dev/null | grep -v '^fs/main\.cc:')
 while IFS= read -r hit; do
-  problem "$hit: tap/ and uring/ include nothing from fs/"
-done < <(grep -nE '#include "fs/' tap/* uring/* 2>/dev/null)
+  problem "$hit: tap/, sock/ and uring/ include nothing from fs/"
+done < <(grep -nE '#include "fs/' tap/* sock/* uring/* 2>/dev/null)
+while IFS= read -r hit; do
+  problem "$hit: tap/ and sock/ do not include each other"
+done < <(grep -nE '#include "sock/' tap/* 2>/dev/null; grep -nE '#include "tap/' sock/* 2>/dev/null)
 
 for f in "${sources[@]}"; do
   [[ -f "$f" && "$f" != *_test.cc && "$f" != tests/* && "$f" != *fuzzer.cc ]] || continue

@@ -110,8 +110,9 @@ while read -r label; do
 done <<<"$targets"
 
 # Checks that are not Bazel tests, each counted as one test: the lint (formatting, layers, file
-# sizes, no tracked artifacts), the switch fuzzer for a bounded number of runs, and the
-# benchmark's smoke mode (every path still delivers). IPNFS_SKIP_EXTRA=1 skips the last two.
+# sizes, no tracked artifacts), the switch and stream framing fuzzers for a bounded number of
+# runs, and the benchmark's smoke mode (every path still delivers). IPNFS_SKIP_EXTRA=1 skips all
+# but the lint.
 run_check() {
   local name="$1"; shift
   local log
@@ -128,6 +129,7 @@ run_check() {
 run_check lint bash scripts/lint.sh
 if [[ "${IPNFS_SKIP_EXTRA:-0}" != 1 && "$*" != *--config=asan* ]]; then
   run_check fuzz_switch bash scripts/fuzz.sh 50000
+  run_check fuzz_stream_deframer bash scripts/fuzz.sh 50000 stream_deframer_fuzzer
   [[ ! -f scripts/bench.sh ]] || run_check bench_smoke bash scripts/bench.sh --smoke
 fi
 

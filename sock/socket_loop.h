@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@
 #include "uring/scoped_fd.h"
 
 namespace ipnfs {
+
+class Connection;
+class ResumeRelay;
 
 // The process at the other end of an accepted connection (SO_PEERCRED, SO_PEERGROUPS).
 struct Peer {
@@ -80,8 +84,71 @@ class SocketLoop final : public EventLoop::Handler {
   void OnStop() override;
   bool Idle() const override;
 
+  ~SocketLoop() override;
+
  private:
-  // Implementation: see sock/socket_loop.cc.
+  enum class Op : uint8_t {
+    kAccept = 1,  // A connection accepted on a listener.
+    kRetry,       // A listener's pause after running out of descriptors or memory.
+    kRecv,        // Bytes received on a connection (slot: its receive slot).
+    kSend,        // A write to a connection (slot: the send in its batch).
+    kCancel,      // Cancelling an object's requests before it closes (slot 1: its pause).
+  };
+  struct Listener;
+  // One entry of the table: a listener or a connection (or neither, when free). Its index is the
+  // object of completion tags, its generation is bumped at every reuse.
+  struct Entry {
+    std::unique_ptr<Listener> listener;
+    std::unique_ptr<Connection> connection;
+    uint32_t generation = 0;
+  };
+
+  SocketLoop(EventLoop& loop, SocketLoopOptions options, Admit admit, Left left);
+
+  // Listeners (socket_loop_accept.cc).
+  void InsertListener(ino_t ino, FaceKind kind, ScopedFd listener);
+  void ArmAccept(Listener& listener);
+  void OnAccept(Listener& listener, int result);
+  void OnRetry(Listener& listener);
+  // Lets accepted socket `fd` in as a connection, or closes it.
+  void AdmitConnection(const Listener& listener, ScopedFd fd);
+  void CloseListener(Listener& listener);
+
+  // Connections (socket_loop.cc).
+  void OnRecv(Connection& connection, size_t slot, int result);
+  void OnSend(Connection& connection, size_t slot, int result);
+  // Sends what the connection received into the network and re-arms its receives, unless a send
+  // was parked; closes it at the end of its stream or on a bad frame.
+  void Forward(Connection& connection);
+  void ArmRecv(Connection& connection, size_t slot);
+  // Writes what the port has queued when no write is in flight; true when it took something.
+  bool Drain(Connection& connection);
+  void IssueWrites(Connection& connection);
+  void Resume(uint16_t index, uint32_t generation);
+  // Starts closing `connection`: cancels its requests; Finish() follows once none is in flight.
+  // `reason`, if any, is logged.
+  void Close(Connection& connection, const std::string& reason);
+
+  // The table.
+  std::optional<uint16_t> FreeIndex();
+  void Finish(uint16_t index);
+  // The entry a completion is for, with the completion accounted for.
+  Entry& Completed(const CompletionTag& tag);
+  CompletionTag TagFor(Op op, uint16_t index, size_t slot) const;
+
+  EventLoop& loop_;
+  const SocketLoopOptions options_;
+  const Admit admit_;
+  const Left left_;
+  const std::shared_ptr<ResumeRelay> relay_;
+  uint8_t handler_ = 0;  // Set on registration, then constant.
+
+  // Loop thread only.
+  std::vector<Entry> table_;
+  std::vector<uint16_t> free_;  // Free entries of table_, the lowest last.
+  size_t objects_ = 0;          // Entries in use.
+  uint64_t batch_ = 0;  // Counts AfterBatch() calls: connections read settings once a batch.
+  bool stopping_ = false;
 };
 
 }  // namespace ipnfs

@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -60,6 +61,12 @@ io_uring_sqe* Ring::GetSqe() {
     sqe = io_uring_get_sqe(&ring_);
   }
   return sqe;
+}
+
+void Ring::Reserve(unsigned count) {
+  CheckOwner();
+  count = std::min(count, *ring_.sq.kring_entries);
+  while (io_uring_sq_space_left(&ring_) < count) Submit();
 }
 
 void Ring::Submit() {

@@ -50,6 +50,10 @@ class Ring {
   // A submission entry to prepare and then Tag(). When the queue is full, submits what it holds
   // first. Never null.
   io_uring_sqe* GetSqe();
+  // Makes sure the next `count` GetSqe() calls (at most the queue's size) submit nothing in
+  // between, submitting what is queued now if fewer entries are free: a chain of linked requests
+  // (IOSQE_IO_LINK) then reaches the kernel whole, never cut into two chains.
+  void Reserve(unsigned count);
   static void Tag(io_uring_sqe* sqe, const CompletionTag& tag) {
     io_uring_sqe_set_data64(sqe, Encode(tag));
   }

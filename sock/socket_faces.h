@@ -1,0 +1,129 @@
+// SocketFaces: the FaceBackend of the daemon. It gives every network its two sockets,
+// /.seqpacket/PATH and /.stream/PATH, by binding them through the mount itself, so that they are
+// real socket inodes of the filesystem (ls -l shows `s`, connect(2) finds them by path), and hands
+// the listening sockets to a SocketLoop that serves every connection on one io_uring thread.
+//
+// Binding. A Unix socket bound to a path is found by connect(2) through the inode at that path;
+// bind(2) makes that inode with a MKNOD the daemon answers itself (Namespace::BindFace), so the
+// binder is a thread of its own, never a FUSE thread. The creator of a network holds its
+// directory's lock until it gets its reply: the reply is sent only once the faces are bound
+// (WhenExposed), and meanwhile the binder walks only the face trees, from file descriptors it
+// holds, never the creator's directory. No FUSE thread waits for a bind. As root, the binder runs
+// in a private copy of the daemon's mount namespace, so that the bound sockets pin that copy and
+// not the user's mount: `fusermount3 -u` still works, and the binder, watching the user's mount
+// table, closes every face once the mount is gone so the daemon can end. Without CAP_SYS_ADMIN the
+// sockets pin the user's mount (unmount it lazily: `fusermount3 -u -z`).
+//
+// Access. Each accepted connection is authorized from the peer's credentials against the
+// network's mode at that moment, like an open: r receives, w sends, neither is refused (closed
+// at once, logged, counted in connections_refused). Root may do anything.
+//
+// Thread-safe. Expose, Withdraw, WhenExposed and IsBinding never block (the namespace calls the
+// first two with its lock held; IsBinding takes only this class's lock).
+#ifndef IPNFS_SOCK_SOCKET_FACES_H_
+#define IPNFS_SOCK_SOCKET_FACES_H_
+
+#include <sys/types.h>
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/face_backend.h"
+#include "core/namespace.h"
+#include "sock/socket_loop.h"
+#include "uring/event_loop.h"
+#include "uring/scoped_fd.h"
+
+namespace ipnfs {
+
+struct SocketFacesOptions {
+  SocketLoopOptions connections;
+  unsigned ring_entries = 1024;
+  absl::Duration busy_poll = absl::ZeroDuration();  // --busy_poll_us, as for the tap loop.
+};
+
+class SocketFaces final : public FaceBackend {
+ public:
+  // Starts the connections' event loop ("ipnfs-sockets"). `tree` must outlive this. Faces exposed
+  // before Start() are bound once it runs.
+  static absl::StatusOr<std::unique_ptr<SocketFaces>> Create(Namespace& tree,
+                                                             SocketFacesOptions options);
+  SocketFaces(const SocketFaces&) = delete;
+  SocketFaces& operator=(const SocketFaces&) = delete;
+  ~SocketFaces() override;  // Stop().
+
+  // Binds through the mount at `mount_point` (absolute, mounted and being served) from now on:
+  // starts the binder thread. Once only.
+  void Start(const std::string& mount_point);
+
+  // Closes every face and connection and ends both threads; WhenExposed callbacks still pending
+  // run first. Idempotent.
+  void Stop();
+
+  // FaceBackend.
+  void Expose(ino_t ino, const std::shared_ptr<Network>& network) override;
+  void Withdraw(ino_t ino) override;
+  void WhenExposed(absl::AnyInvocable<void()> done) override;
+  bool IsBinding(pid_t tid, ino_t ino, FaceKind kind) const override;
+
+ private:
+  // One thing for the binder to do, in order.
+  struct Job {
+    enum class Kind { kExpose, kWithdraw, kCallback } kind;
+    ino_t ino = 0;
+    absl::AnyInvocable<void()> callback;
+  };
+  // What the binder is binding now: IsBinding's answer.
+  struct Binding {
+    pid_t tid = 0;
+    ino_t ino = 0;
+    FaceKind kind = FaceKind::kSeqpacket;
+  };
+
+  SocketFaces(Namespace& tree, SocketFacesOptions options);
+
+  // Loop thread: a connection to face `kind` of network `ino` from `peer`.
+  absl::StatusOr<Admission> Admit(ino_t ino, FaceKind kind, const Peer& peer);
+  void Left(ino_t ino, const std::string& leave_event);
+
+  // Binder thread.
+  void RunBinder();
+  void EnterPrivateMounts();
+  bool Bind(ino_t ino, FaceKind kind);
+  bool StillMounted() const;
+  // Closes every face (the mount is gone, or stopping).
+  void CloseAll();
+
+  Namespace& tree_;
+  const SocketFacesOptions options_;
+  std::string mount_point_;
+  bool private_mounts_ = false;  // Binder thread only.
+  ScopedFd face_roots_[3];       // Binder thread only: /.seqpacket, /.stream by FaceKind.
+  ScopedFd wake_;                // An eventfd: a job is queued, or stop.
+
+  mutable absl::Mutex mu_;
+  std::deque<Job> jobs_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<ino_t, std::weak_ptr<Network>> networks_ ABSL_GUARDED_BY(mu_);
+  Binding binding_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;  // Every face closed: callbacks run at once.
+
+  std::thread binder_;
+  // Last: the loop stops (closing every connection) before the handler goes.
+  std::unique_ptr<SocketLoop> connections_;
+  std::unique_ptr<EventLoop> loop_;
+};
+
+}  // namespace ipnfs
+
+#endif  // IPNFS_SOCK_SOCKET_FACES_H_
