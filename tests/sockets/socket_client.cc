@@ -153,7 +153,8 @@ IoResult SocketClient::Receive(absl::Duration timeout) {
     }
     buffered_.append(buffer.data(), static_cast<size_t>(n));
   }
-  return Succeeded(static_cast<ssize_t>(packet.size()), std::move(packet));
+  const auto size = static_cast<ssize_t>(packet.size());
+  return Succeeded(size, std::move(packet));
 }
 
 void SocketClient::ShutdownWrite() { ::shutdown(fd_.get(), SHUT_WR); }

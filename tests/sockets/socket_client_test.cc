@@ -61,7 +61,9 @@ TEST(SocketClientTest, StreamPacketsAreFramedWithABigEndianLengthBothWays) {
   const std::string big(70000, 'b');
   const std::string frames = StreamFrame("one") + StreamFrame(big) + StreamFrame("two");
   ASSERT_THAT(Send(server.get(), frames), Wrote(frames.size()));
-  EXPECT_THAT(client.Receive(), IsPacket("one"));
+  const IoResult one = client.Receive();
+  EXPECT_THAT(one, IsPacket("one"));
+  EXPECT_EQ(one.count, 3) << "count is the packet's size";
   EXPECT_THAT(client.Receive(), IsPacket(big));
   EXPECT_THAT(client.Receive(), IsPacket("two"));
   EXPECT_THAT(client.Receive(absl::Milliseconds(50)), FailsWith(ETIMEDOUT));
@@ -100,7 +102,9 @@ TEST(SocketClientTest, SeqpacketPacketIsOneMessageWithoutFraming) {
   EXPECT_THAT(Receive(server.get()), IsPacket("hello"));
   ASSERT_THAT(Send(server.get(), "one"), Wrote(3));
   ASSERT_THAT(Send(server.get(), std::string(kMtu, 'm')), Wrote(kMtu));
-  EXPECT_THAT(client.Receive(), IsPacket("one"));
+  const IoResult one = client.Receive();
+  EXPECT_THAT(one, IsPacket("one"));
+  EXPECT_EQ(one.count, 3) << "count is the packet's size";
   EXPECT_THAT(client.Receive(), IsPacket(std::string(kMtu, 'm')));
   server.reset();
   EXPECT_THAT(client.Receive(), IsClosed());

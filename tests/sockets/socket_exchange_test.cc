@@ -23,6 +23,7 @@
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"
 #include "tests/sockets/socket_client.h"
+#include "tests/sockets/socket_join.h"
 #include "tests/wait_until.h"
 
 namespace ipnfs::tests {
@@ -67,14 +68,7 @@ class SocketExchangeTest : public MountedTest, public ::testing::WithParamInterf
 
   SocketKind kind() const { return GetParam(); }
   // A connection to net0's face of `kind`, admitted as a port (it shows in user.ipn.ports).
-  SocketClient Join(SocketKind kind) {
-    const size_t ports = PortsOf(PathOf("net0")).size();
-    SocketClient client = SocketClient::Connect(kind, FacePath(daemon().path(), kind, "net0"));
-    EXPECT_TRUE(client.valid()) << std::strerror(client.error());
-    EXPECT_TRUE(WaitUntil([&] { return PortsOf(PathOf("net0")).size() > ports; }))
-        << "the connection never became a port";
-    return client;
-  }
+  SocketClient Join(SocketKind kind) { return JoinSocket(daemon().path(), kind, "net0"); }
   SocketClient Join() { return Join(kind()); }
 };
 

@@ -27,6 +27,7 @@
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"
 #include "tests/sockets/socket_client.h"
+#include "tests/sockets/socket_join.h"
 #include "tests/wait_until.h"
 
 namespace ipnfs::tests {
@@ -162,13 +163,7 @@ class SocketFlowTest : public MountedTest, public ::testing::WithParamInterface<
     ASSERT_EQ(SetXattr(Net(), "user.ipn.stall_ms", "60000"), 0);
   }
   // A connection admitted as a port.
-  SocketClient Join(SocketKind kind) {
-    const size_t ports = PortsOf(Net()).size();
-    SocketClient client = SocketClient::Connect(kind, FacePath(daemon_->path(), kind, "net"));
-    EXPECT_TRUE(client.valid()) << std::strerror(client.error());
-    EXPECT_TRUE(WaitUntil([&] { return PortsOf(Net()).size() > ports; }));
-    return client;
-  }
+  SocketClient Join(SocketKind kind) { return JoinSocket(daemon_->path(), kind, "net"); }
   std::unique_ptr<StuckReader> NewStuckReader() {
     if (socket_reader()) return std::make_unique<StuckSocket>(Join(kind()));
     return std::make_unique<StuckFile>(Open(Net(), O_RDONLY));

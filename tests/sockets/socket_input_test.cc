@@ -17,6 +17,7 @@
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"
 #include "tests/sockets/socket_client.h"
+#include "tests/sockets/socket_join.h"
 #include "tests/wait_until.h"
 
 namespace ipnfs::tests {
@@ -34,13 +35,7 @@ class SocketInputTest : public MountedTest {
 
   std::string Net() const { return daemon_->PathOf("net"); }
   // A connection admitted as a port.
-  SocketClient Join(SocketKind kind) {
-    const size_t ports = PortsOf(Net()).size();
-    SocketClient client = SocketClient::Connect(kind, FacePath(daemon_->path(), kind, "net"));
-    EXPECT_TRUE(client.valid()) << std::strerror(client.error());
-    EXPECT_TRUE(WaitUntil([&] { return PortsOf(Net()).size() > ports; }));
-    return client;
-  }
+  SocketClient Join(SocketKind kind) { return JoinSocket(daemon_->path(), kind, "net"); }
   // Success when a packet from `client` still reaches the file, and one from the file reaches it.
   ::testing::AssertionResult StillWorks(SocketClient& client) {
     const std::string up = absl::StrCat("up from ", NameOf(client.kind()));

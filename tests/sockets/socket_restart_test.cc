@@ -15,6 +15,7 @@
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"
 #include "tests/sockets/socket_client.h"
+#include "tests/sockets/socket_join.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -79,9 +80,9 @@ TEST_P(SocketRestartTest, SocketsComeBackAfterKill9AndARestartAndClientsReconnec
 
 TEST_P(SocketRestartTest, UnmountClosesEveryConnectionAndARestartServesNewOnes) {
   ASSERT_NO_FATAL_FAILURE(MustRun("touch net0 net1"));
-  SocketClient first = SocketClient::Connect(kind(), Face("net0"));
-  SocketClient second = SocketClient::Connect(kind(), Face("net0"));
-  SocketClient third = SocketClient::Connect(kind(), Face("net1"));
+  SocketClient first = JoinSocket(daemon().path(), kind(), "net0");
+  SocketClient second = JoinSocket(daemon().path(), kind(), "net0");
+  SocketClient third = JoinSocket(daemon().path(), kind(), "net1");
   ASSERT_TRUE(first.valid() && second.valid() && third.valid());
   ASSERT_THAT(first.Send("hello"), Wrote(5));
   ASSERT_THAT(second.Receive(), IsPacket("hello"));

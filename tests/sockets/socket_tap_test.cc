@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "policies/frame_builder.h"
 #include "tests/sockets/socket_client.h"
+#include "tests/sockets/socket_join.h"
 #include "tests/tap/frame_capture.h"
 #include "tests/tap/ipn_attributes.h"
 #include "tests/tap/network_namespace.h"
@@ -46,7 +47,6 @@ TEST_P(SocketTapTest, SocketAndTapInAnotherNamespaceExchangeFramesBothWays) {
   ASSERT_NE(host, nullptr);
   ASSERT_EQ(host->Adopt("ipn0", "10.79.8.1/24"), absl::OkStatus());
 
-  // Kernel to socket first: once it arrives, the connection is surely a port.
   const std::string inbound = TestFrame(0x31).BuildString();
   ASSERT_EQ(SendFrameOn(*host, "ipn0", inbound), absl::OkStatus());
   EXPECT_TRUE(ReceivesFrame(client, inbound))

@@ -23,6 +23,7 @@
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"
 #include "tests/sockets/socket_client.h"
+#include "tests/sockets/socket_join.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -156,8 +157,8 @@ TEST_P(SocketTreeTest, NothingCanBeMadeChangedOrRemovedInTheTree) {
 
 TEST_P(SocketTreeTest, RenamingTheNetworkMovesItsSocketAndKeepsItsConnections) {
   ASSERT_EQ(::mknod(PathOf("net0").c_str(), S_IFREG | 0644, 0), 0);
-  SocketClient before = SocketClient::Connect(kind(), Face("net0"));
-  ASSERT_TRUE(before.valid()) << std::strerror(before.error());
+  SocketClient before = JoinSocket(daemon().path(), kind(), "net0");
+  ASSERT_TRUE(before.valid());
   Fd file = Open(PathOf("net0"), O_RDWR);
   ASSERT_TRUE(file.valid());
 
@@ -167,8 +168,8 @@ TEST_P(SocketTreeTest, RenamingTheNetworkMovesItsSocketAndKeepsItsConnections) {
   EXPECT_EQ(SocketClient::Connect(kind(), Face("net0")).error(), ENOENT);
   ASSERT_EQ(StatOf(Face("net1"), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
-  SocketClient after = SocketClient::Connect(kind(), Face("net1"));
-  ASSERT_TRUE(after.valid()) << std::strerror(after.error());
+  SocketClient after = JoinSocket(daemon().path(), kind(), "net1");
+  ASSERT_TRUE(after.valid());
 
   // Both connections are ports of the renamed network, beside the file opened before.
   ASSERT_THAT(Send(file.get(), "to both"), Wrote(7));
@@ -182,9 +183,9 @@ TEST_P(SocketTreeTest, RenamingTheNetworkMovesItsSocketAndKeepsItsConnections) {
 TEST_P(SocketTreeTest, RemovingTheNetworkClosesItsConnectionsAndItsSocket) {
   ASSERT_EQ(::mknod(PathOf("net0").c_str(), S_IFREG | 0644, 0), 0);
   ASSERT_EQ(::mknod(PathOf("other").c_str(), S_IFREG | 0644, 0), 0);
-  SocketClient first = SocketClient::Connect(kind(), Face("net0"));
-  SocketClient second = SocketClient::Connect(kind(), Face("net0"));
-  SocketClient elsewhere = SocketClient::Connect(kind(), Face("other"));
+  SocketClient first = JoinSocket(daemon().path(), kind(), "net0");
+  SocketClient second = JoinSocket(daemon().path(), kind(), "net0");
+  SocketClient elsewhere = JoinSocket(daemon().path(), kind(), "other");
   ASSERT_TRUE(first.valid() && second.valid() && elsewhere.valid());
   // Both are ports before the removal (a packet from one reaches the other).
   ASSERT_THAT(first.Send("hello"), Wrote(5));
