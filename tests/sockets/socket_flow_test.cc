@@ -5,7 +5,6 @@
 // send() waits (or fails with EAGAIN under MSG_DONTWAIT), and once the reader drains, every
 // sequence number arrives in order and nothing was lost.
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -260,7 +259,7 @@ TEST_P(SocketFlowNonBlockingTest, NonBlockingSenderGetsEagainThenEverythingArriv
   SocketClient sender = Join(SocketKind::kSeqpacket);
   // The daemon reads on until the reader is full, then leaves the connection alone: its buffer
   // fills and a send fails with EAGAIN, for good. (An EAGAIN while the daemon still reads is
-  // followed by POLLOUT soon.)
+  // followed by room soon.)
   int sent = 0;
   bool held = false;
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -269,14 +268,23 @@ TEST_P(SocketFlowNonBlockingTest, NonBlockingSenderGetsEagainThenEverythingArriv
     if (result.error == 0) {
       ++sent;
     } else if (result.error == EAGAIN) {
-      pollfd entry{.fd = sender.fd(), .events = POLLOUT, .revents = 0};
-      held = ::poll(&entry, 1, /*timeout_ms=*/500) == 0;
+      // POLLOUT is no sign of room here (a Unix datagram socket reports it only once most of its
+      // buffer is free): try again for 500 ms instead.
+      held = !WaitUntil(
+          [&] {
+            if (sender.Send(Numbered(sent), MSG_DONTWAIT).error != 0) return false;
+            ++sent;
+            return true;
+          },
+          absl::Milliseconds(500));
     } else {
       FAIL() << "send " << sent << ": " << std::strerror(result.error);
     }
   }
   ASSERT_TRUE(held) << "the sender was never held back; " << sent << " packets sent";
-  EXPECT_THAT(sender.Send(Numbered(sent), MSG_DONTWAIT), FailsWith(EAGAIN));
+  absl::SleepFor(absl::Milliseconds(300));  // The time the daemon would need to read on.
+  EXPECT_THAT(sender.Send(Numbered(sent), MSG_DONTWAIT), FailsWith(EAGAIN))
+      << "the daemon read on while the reader was full";
   const std::vector<int> received = stuck->Drain(absl::Seconds(2));
   EXPECT_EQ(received, Sequence(sent));
   EXPECT_THAT(sender.Send(Numbered(sent), MSG_DONTWAIT), Wrote(kPacketSize))
