@@ -1,14 +1,23 @@
 // Integration tests of socket faces across the daemon's life: the connections end when the daemon
 // dies or unmounts; the sockets come back, with the networks' modes, when it starts again on the
-// same state file; clients connect again and exchange packets with file ports.
+// same state file; clients connect again and exchange packets with file ports; a network made
+// right after the mount gets its sockets too.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <fstream>
+#include <future>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/features/feature_support.h"
@@ -16,6 +25,7 @@
 #include "tests/port_io.h"
 #include "tests/sockets/socket_client.h"
 #include "tests/sockets/socket_join.h"
+#include "tests/subprocess.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -107,6 +117,67 @@ TEST_P(SocketRestartTest, NetworkCreatedAfterARestartHasItsSocketAtOnce) {
   EXPECT_TRUE(client.valid()) << std::strerror(client.error());
   EXPECT_TRUE(Exchanges("new"));
   EXPECT_TRUE(Exchanges("old"));
+}
+
+// Aborts the FUSE connection of the mount at `mount_point` (through fusectl, mounted if need be),
+// so that calls stuck waiting for a daemon that cannot answer return: a hang then fails the test
+// instead of hanging it for good.
+void AbortFuseConnection(const std::string& mount_point) {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  for (std::string line; std::getline(mountinfo, line);) {
+    std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    if (fields.size() < 5 || fields[4] != mount_point) continue;
+    const std::string minor = fields[2].substr(fields[2].find(':') + 1);
+    RunShell(
+        "mountpoint -q /sys/fs/fuse/connections || "
+        "mount -t fusectl none /sys/fs/fuse/connections");
+    std::ofstream(absl::StrCat("/sys/fs/fuse/connections/", minor, "/abort")) << "1";
+  }
+}
+
+using SocketStartTest = MountedTest;
+
+TEST_F(SocketStartTest, NetworkCreatedRightAfterTheMountGetsItsSocketsWithoutHanging) {
+  for (int round = 0; round < 20; ++round) {
+    if (round > 0) {  // Round 0 uses the daemon SetUp() just mounted.
+      ASSERT_EQ(daemon().Stop(SIGTERM), 0) << daemon().StderrText();
+      const absl::Status restarted = daemon().Restart();
+      ASSERT_TRUE(restarted.ok()) << restarted;
+    }
+    // At once, as a script that mounts and then creates a network would.
+    const std::string net = PathOf("net0");
+    std::future<int> created = std::async(std::launch::async, [&net] {
+      return ::mknod(net.c_str(), S_IFREG | 0644, 0) == 0 ? 0 : errno;
+    });
+    if (created.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+      AbortFuseConnection(daemon().path());
+      created.wait();
+      FAIL() << "mknod of a network right after the mount still waits after 5 s (round " << round
+             << ")";
+    }
+    ASSERT_EQ(created.get(), 0) << "round " << round;
+    for (SocketKind kind : {SocketKind::kSeqpacket, SocketKind::kStream}) {
+      EXPECT_TRUE(SocketClient::Connect(kind, FacePath(daemon().path(), kind, "net0")).valid())
+          << NameOf(kind) << ", round " << round;
+    }
+  }
+}
+
+TEST_F(SocketStartTest, DaemonStoppedRightAfterTheMountExitsCleanly) {
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      const absl::Status restarted = daemon().Restart();
+      ASSERT_TRUE(restarted.ok()) << restarted;
+    }
+    ASSERT_EQ(::kill(daemon().pid(), SIGTERM), 0);
+    const std::optional<int> exited = daemon().WaitForExit(absl::Seconds(5));
+    if (!exited.has_value()) {
+      AbortFuseConnection(daemon().path());
+      FAIL() << "the daemon still runs 5 s after SIGTERM right after its mount (round " << round
+             << ")";
+    }
+    ASSERT_EQ(*exited, 0) << "round " << round << ": " << daemon().StderrText();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(BothKinds, SocketRestartTest,
