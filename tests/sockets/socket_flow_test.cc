@@ -249,6 +249,36 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::Values(ReaderKind::kSocket, ReaderKind::kFile)),
     FlowName);
 
+using SocketFlowStallTest = SocketFlowTest;
+
+// stall_ms under flow=block: a socket that stopped reading holds the sender back for stall_ms,
+// then loses packets instead of holding it back for good.
+TEST_P(SocketFlowStallTest, StuckSocketHoldsTheSenderOnlyForStallMs) {
+  constexpr int kTotal = 2000;
+  ASSERT_NO_FATAL_FAILURE(MakeNetwork("block", 8));
+  ASSERT_EQ(SetXattr(Net(), "user.ipn.stall_ms", "300"), 0);
+  const std::unique_ptr<StuckReader> stuck = NewStuckReader();
+  SocketClient sender = Join(kind());
+  const absl::Time start = absl::Now();
+  {
+    Flood flood(sender, kTotal);
+    EXPECT_TRUE(flood.Done(absl::Seconds(10))) << flood.sent() << " of " << kTotal << " sent";
+  }
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(250)) << "the sender was never held back";
+  EXPECT_TRUE(WaitUntil([&] { return StatsOf(Net())["packets_sent"] == kTotal; }));
+  const int64_t dropped = StatsOf(Net())["drops_queue_full"];
+  EXPECT_GT(dropped, 0) << "the stuck socket never lost a packet";
+  const std::vector<int> received = stuck->Drain(absl::Seconds(1));
+  EXPECT_EQ(static_cast<int64_t>(received.size()) + dropped, kTotal);
+  EXPECT_TRUE(StrictlyIncreasing(received));
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryKind, SocketFlowStallTest,
+                         ::testing::Combine(::testing::Values(SocketKind::kSeqpacket,
+                                                              SocketKind::kStream),
+                                            ::testing::Values(ReaderKind::kSocket)),
+                         FlowName);
+
 using SocketFlowNonBlockingTest = SocketFlowTest;
 
 // MSG_DONTWAIT on a seqpacket connection: each message is all or nothing, so a refused one can be
