@@ -252,10 +252,11 @@ int Serve(const DaemonOptions& options, Namespace& tree, FuseFilesystem& filesys
   pthread_sigmask(SIG_SETMASK, &signal_mask, nullptr);
   IPN_LOG(INFO) << "ipnfs mounted on " << options.mount_point;
   absl::Status served = (*mount)->Run();
-  if (faces != nullptr) faces->Stop();  // Answers creations still waiting for their faces.
+  if (faces != nullptr) faces->Close();  // Answers creations still waiting for their faces.
   tree.SetFaceBackend(nullptr);
   filesystem.CloseAll();  // While the session can still carry the replies.
-  mount->reset();         // Unmounts.
+  mount->reset();         // Unmounts; a request of the binder still pending fails.
+  if (faces != nullptr) faces->Stop();
   if (!served.ok()) return Fail(served.message());
   IPN_LOG(INFO) << "ipnfs unmounted from " << options.mount_point;
   return 0;

@@ -95,26 +95,26 @@ void SocketFaces::Start(const std::string& mount_point) {
   binder_ = std::thread([this] { RunBinder(); });
 }
 
-void SocketFaces::Stop() {
+void SocketFaces::Close() {
+  std::deque<Job> left;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    closed_ = true;
+    left.swap(jobs_);
   }
   const uint64_t one = 1;
   if (wake_.valid() && write(wake_.get(), &one, sizeof(one)) < 0) {
     IPN_LOG(WARNING) << "cannot wake the socket binder: " << strerror(errno);
   }
-  if (binder_.joinable()) binder_.join();
-  // Callbacks queued while the binder never ran (or after it ended) still answer their requests.
-  std::deque<Job> left;
-  {
-    absl::MutexLock lock(&mu_);
-    closed_ = true;
-    left.swap(jobs_);
-  }
   for (Job& job : left) {
     if (job.kind == Job::Kind::kCallback) job.callback();
   }
+}
+
+void SocketFaces::Stop() {
+  Close();
+  if (binder_.joinable()) binder_.join();
   if (loop_ != nullptr) loop_->Stop();  // Closes every listener and connection.
   connections_.reset();
   loop_.reset();
@@ -140,7 +140,7 @@ void SocketFaces::Withdraw(ino_t ino) {
 void SocketFaces::WhenExposed(absl::AnyInvocable<void()> done) {
   {
     absl::MutexLock lock(&mu_);
-    if (!closed_) {
+    if (!closed_ && ready_) {
       jobs_.push_back(Job{.kind = Job::Kind::kCallback, .ino = 0, .callback = std::move(done)});
       const uint64_t one = 1;
       if (write(wake_.get(), &one, sizeof(one)) < 0) IPN_LOG(WARNING) << "binder wake-up lost";
@@ -180,6 +180,10 @@ void SocketFaces::RunBinder() {
     if (!face_roots_[static_cast<int>(kind)].valid()) {
       IPN_LOG(ERROR) << "cannot open " << root << ": " << strerror(errno) << "; no socket faces";
     }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    ready_ = true;
   }
   // The user's mount table (the main thread's): it changes when the mount goes.
   ScopedFd mountinfo(

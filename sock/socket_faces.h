@@ -65,8 +65,12 @@ class SocketFaces final : public FaceBackend {
   // starts the binder thread. Once only.
   void Start(const std::string& mount_point);
 
-  // Closes every face and connection and ends both threads; WhenExposed callbacks still pending
-  // run first. Idempotent.
+  // Binds nothing more and answers every WhenExposed callback still pending (on this thread),
+  // without waiting for the binder: call it while the session can still carry the replies. The
+  // binder may be inside a FUSE request that only ends once the session is gone.
+  void Close();
+  // Close(), then ends both threads, closing every face and connection: call it once the session
+  // is gone. Idempotent.
   void Stop();
 
   // FaceBackend.
@@ -115,6 +119,9 @@ class SocketFaces final : public FaceBackend {
   absl::flat_hash_map<ino_t, std::weak_ptr<Network>> networks_ ABSL_GUARDED_BY(mu_);
   Binding binding_ ABSL_GUARDED_BY(mu_);
   bool started_ ABSL_GUARDED_BY(mu_) = false;
+  // The binder holds the face trees' roots: until then no reply may wait for it (a creator at the
+  // root holds the lock the binder needs to open them).
+  bool ready_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;  // Every face closed: callbacks run at once.
 
