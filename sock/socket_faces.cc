@@ -95,6 +95,13 @@ void SocketFaces::Start(const std::string& mount_point) {
   binder_ = std::thread([this] { RunBinder(); });
 }
 
+void SocketFaces::WakeBinder() {
+  const uint64_t one = 1;
+  if (wake_.valid() && write(wake_.get(), &one, sizeof(one)) < 0) {
+    IPN_LOG(WARNING) << "cannot wake the socket binder: " << strerror(errno);
+  }
+}
+
 void SocketFaces::Close() {
   std::deque<Job> left;
   {
@@ -103,10 +110,7 @@ void SocketFaces::Close() {
     closed_ = true;
     left.swap(jobs_);
   }
-  const uint64_t one = 1;
-  if (wake_.valid() && write(wake_.get(), &one, sizeof(one)) < 0) {
-    IPN_LOG(WARNING) << "cannot wake the socket binder: " << strerror(errno);
-  }
+  WakeBinder();
   for (Job& job : left) {
     if (job.kind == Job::Kind::kCallback) job.callback();
   }
@@ -125,16 +129,14 @@ void SocketFaces::Expose(ino_t ino, const std::shared_ptr<Network>& network) {
   if (closed_) return;
   networks_[ino] = network;
   jobs_.push_back(Job{.kind = Job::Kind::kExpose, .ino = ino, .callback = nullptr});
-  const uint64_t one = 1;
-  if (write(wake_.get(), &one, sizeof(one)) < 0) IPN_LOG(WARNING) << "binder wake-up lost";
+  WakeBinder();
 }
 
 void SocketFaces::Withdraw(ino_t ino) {
   absl::MutexLock lock(&mu_);
   if (closed_) return;
   jobs_.push_back(Job{.kind = Job::Kind::kWithdraw, .ino = ino, .callback = nullptr});
-  const uint64_t one = 1;
-  if (write(wake_.get(), &one, sizeof(one)) < 0) IPN_LOG(WARNING) << "binder wake-up lost";
+  WakeBinder();
 }
 
 void SocketFaces::WhenExposed(absl::AnyInvocable<void()> done) {
@@ -142,8 +144,7 @@ void SocketFaces::WhenExposed(absl::AnyInvocable<void()> done) {
     absl::MutexLock lock(&mu_);
     if (!closed_ && ready_) {
       jobs_.push_back(Job{.kind = Job::Kind::kCallback, .ino = 0, .callback = std::move(done)});
-      const uint64_t one = 1;
-      if (write(wake_.get(), &one, sizeof(one)) < 0) IPN_LOG(WARNING) << "binder wake-up lost";
+      WakeBinder();
       return;
     }
   }

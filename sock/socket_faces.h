@@ -99,6 +99,8 @@ class SocketFaces final : public FaceBackend {
   absl::StatusOr<Admission> Admit(ino_t ino, FaceKind kind, const Peer& peer);
   void Left(ino_t ino, const std::string& leave_event);
 
+  // Any thread: the binder looks at its jobs (and at stopping) again.
+  void WakeBinder();
   // Binder thread.
   void RunBinder();
   void EnterPrivateMounts();

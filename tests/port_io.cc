@@ -42,19 +42,6 @@ std::string Describe(const IoResult& result) {
   return absl::StrCat("returned ", result.count, ", ", Shown(result.bytes));
 }
 
-IoResult Failed(int error) {
-  IoResult result;
-  result.error = error;
-  return result;
-}
-
-IoResult Succeeded(ssize_t count, std::string bytes) {
-  IoResult result;
-  result.count = count;
-  result.bytes = std::move(bytes);
-  return result;
-}
-
 IoResult ReadOnce(int fd, size_t buffer_size) {
   std::vector<char> buffer(buffer_size);
   const ssize_t n = ::read(fd, buffer.data(), buffer.size());
@@ -104,6 +91,19 @@ void Fd::reset() {
 
 Fd Open(const std::string& path, int flags, mode_t mode) {
   return Fd(::open(path.c_str(), flags | O_CLOEXEC, mode));
+}
+
+IoResult Failed(int error) {
+  IoResult result;
+  result.error = error;
+  return result;
+}
+
+IoResult Succeeded(ssize_t count, std::string bytes) {
+  IoResult result;
+  result.count = count;
+  result.bytes = std::move(bytes);
+  return result;
 }
 
 void PrintTo(const IoResult& result, std::ostream* os) { *os << Describe(result); }

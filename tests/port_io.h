@@ -57,6 +57,9 @@ struct IoResult {
   std::string bytes;  // What a read() returned.
 };
 void PrintTo(const IoResult& result, std::ostream* os);
+// An IoResult that failed with `error`, and one that moved `count` bytes (`bytes` read).
+IoResult Failed(int error);
+IoResult Succeeded(ssize_t count, std::string bytes = "");
 
 // One write() of `packet`.
 IoResult Send(int fd, absl::string_view packet);

@@ -19,19 +19,6 @@ namespace {
 // One stream receive takes at most this much.
 constexpr size_t kStreamChunk = 256 * 1024;
 
-IoResult Failed(int error) {
-  IoResult result;
-  result.error = error;
-  return result;
-}
-
-IoResult Succeeded(ssize_t count, std::string bytes) {
-  IoResult result;
-  result.count = count;
-  result.bytes = std::move(bytes);
-  return result;
-}
-
 // Waits up to the deadline for POLLIN (or the end, or an error); false when nothing came.
 bool WaitReadable(int fd, absl::Time deadline) {
   while (true) {
