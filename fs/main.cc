@@ -33,6 +33,7 @@
 #include "core/namespace.h"
 #include "core/state_codec.h"
 #include "core/state_file.h"
+#include "fs/background.h"
 #include "fs/fuse_filesystem.h"
 #include "fs/fuse_mount.h"
 #include "fs/ticker.h"
@@ -209,10 +210,9 @@ absl::StatusOr<std::unique_ptr<StateFile>> RestoreState(Namespace& tree,
   return file;
 }
 
-// The socket faces of every network (/.seqpacket, /.stream), bound through the mount at
-// `mount_point` (absolute) once it is served; null (logged) when this machine cannot have them.
-std::unique_ptr<SocketFaces> CreateFaces(Namespace& tree, const std::string& mount_point,
-                                         absl::Duration busy_poll) {
+// The socket faces of every network (/.seqpacket, /.stream); null (logged) when this machine cannot
+// have them.
+std::unique_ptr<SocketFaces> CreateFaces(Namespace& tree, absl::Duration busy_poll) {
   SocketFacesOptions face_options;
   face_options.busy_poll = busy_poll;
   absl::StatusOr<std::unique_ptr<SocketFaces>> faces = SocketFaces::Create(tree, face_options);
@@ -221,14 +221,14 @@ std::unique_ptr<SocketFaces> CreateFaces(Namespace& tree, const std::string& mou
                      << faces.status().message();
     return nullptr;
   }
-  (*faces)->Start(mount_point);
   return *std::move(faces);
 }
 
 // Mounts `filesystem`, restores `signal_mask` and serves until a stop signal or an unmount, then
 // closes every open file and unmounts. The socket faces live while the mount is served: made
-// once it is mounted (and detached: threads do not survive a fork), closed before the open files.
-// The exit code.
+// once detached from the terminal (threads do not survive a fork), they bind the faces of the
+// restored networks before the mount is attached where users reach it; closed before the open
+// files. The exit code.
 int Serve(const DaemonOptions& options, Namespace& tree, FuseFilesystem& filesystem,
           const sigset_t& signal_mask) {
   const MountOptions mount_options{
@@ -240,17 +240,31 @@ int Serve(const DaemonOptions& options, Namespace& tree, FuseFilesystem& filesys
   absl::StatusOr<std::unique_ptr<FuseMount>> mount =
       FuseMount::Create(mount_options, ops, &filesystem);
   if (!mount.ok()) return Fail(mount.status().message());
-  if (!options.foreground && fuse_daemonize(/*foreground=*/0) != 0) return Fail("cannot detach");
-  char real[PATH_MAX];
-  const char* absolute = ::realpath(options.mount_point.c_str(), real);
-  std::unique_ptr<SocketFaces> faces =
-      CreateFaces(tree, absolute ? absolute : options.mount_point, options.busy_poll);
+  absl::StatusOr<std::unique_ptr<Background>> background = Background::Start(options.foreground);
+  if (!background.ok()) return Fail(background.status().message());
+  FuseMount& served_mount = **mount;
+  auto attach = [&served_mount, &background, &options] {
+    if (absl::Status attached = served_mount.Attach(); !attached.ok()) {
+      IPN_LOG(ERROR) << attached.message();
+      kill(getpid(), SIGTERM);  // Ends the session: nobody can reach it.
+      return;
+    }
+    IPN_LOG(INFO) << "ipnfs mounted on " << options.mount_point;
+    (*background)->Ready();
+  };
+  std::unique_ptr<SocketFaces> faces = CreateFaces(tree, options.busy_poll);
   if (faces != nullptr) {
     filesystem.SetFaceBackend(faces.get());
     tree.SetFaceBackend(faces.get());
+    char real[PATH_MAX];
+    const char* absolute = ::realpath(options.mount_point.c_str(), real);
+    faces->Start(FaceMount{.mount_point = absolute ? absolute : options.mount_point,
+                           .clone = [&served_mount] { return served_mount.Clone(); },
+                           .attach = attach});
+  } else {
+    attach();
   }
   pthread_sigmask(SIG_SETMASK, &signal_mask, nullptr);
-  IPN_LOG(INFO) << "ipnfs mounted on " << options.mount_point;
   absl::Status served = (*mount)->Run();
   if (faces != nullptr) faces->Close();  // Answers creations still waiting for their faces.
   tree.SetFaceBackend(nullptr);

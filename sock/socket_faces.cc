@@ -87,11 +87,11 @@ SocketFaces::SocketFaces(Namespace& tree, SocketFacesOptions options)
 
 SocketFaces::~SocketFaces() { Stop(); }
 
-void SocketFaces::Start(const std::string& mount_point) {
+void SocketFaces::Start(FaceMount mount) {
   absl::MutexLock lock(&mu_);
   if (started_ || stopping_) return;
   started_ = true;
-  mount_point_ = mount_point;
+  mount_ = std::move(mount);
   binder_ = std::thread([this] { RunBinder(); });
 }
 
@@ -168,21 +168,57 @@ void SocketFaces::EnterPrivateMounts() {
   if (mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     IPN_LOG(WARNING) << "cannot make the binder's mounts private: " << strerror(errno);
   }
-  private_mounts_ = true;
+  watch_unmount_ = true;
 }
 
-void SocketFaces::RunBinder() {
-  pthread_setname_np(pthread_self(), "ipnfs-binder");
+bool SocketFaces::OpenRootsInClone() {
+  if (!mount_.clone) return false;
+  absl::StatusOr<ScopedFd> clone = mount_.clone();
+  if (!clone.ok()) {
+    IPN_LOG(INFO) << "socket faces bound through " << mount_.mount_point << " ("
+                  << clone.status().message() << ")";
+    return false;
+  }
+  for (FaceKind kind : kFaceKinds) {
+    const std::string root = absl::StrCat(".", FaceName(kind));
+    face_roots_[static_cast<int>(kind)] =
+        ScopedFd(openat(clone->get(), root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!face_roots_[static_cast<int>(kind)].valid()) {
+      IPN_LOG(ERROR) << "cannot open /" << root << ": " << strerror(errno) << "; no socket faces";
+    }
+  }
+  watch_unmount_ = true;
+  return true;
+}
+
+void SocketFaces::OpenRootsInMountPoint() {
   EnterPrivateMounts();
   for (FaceKind kind : kFaceKinds) {
-    const std::string root = absl::StrCat(mount_point_, "/.", FaceName(kind));
+    const std::string root = absl::StrCat(mount_.mount_point, "/.", FaceName(kind));
     face_roots_[static_cast<int>(kind)] =
         ScopedFd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!face_roots_[static_cast<int>(kind)].valid()) {
       IPN_LOG(ERROR) << "cannot open " << root << ": " << strerror(errno) << "; no socket faces";
     }
   }
+}
+
+void SocketFaces::RunBinder() {
+  pthread_setname_np(pthread_self(), "ipnfs-binder");
+  // A working directory of this thread's own: Bind() changes it.
+  if (unshare(CLONE_FS) != 0) {
+    IPN_LOG(ERROR) << "socket binder: unshare(CLONE_FS): " << strerror(errno);
+  }
+  const bool cloned = OpenRootsInClone();
   {
+    absl::MutexLock lock(&mu_);
+    ready_ = cloned;
+  }
+  // Nobody reaches the mount yet: bind what is there, then let users in.
+  const bool attach = !cloned || RunJobs();
+  if (attach && mount_.attach) mount_.attach();
+  if (attach && !cloned) {
+    OpenRootsInMountPoint();
     absl::MutexLock lock(&mu_);
     ready_ = true;
   }
@@ -190,9 +226,13 @@ void SocketFaces::RunBinder() {
   ScopedFd mountinfo(
       open(absl::StrCat("/proc/", getpid(), "/mountinfo").c_str(), O_RDONLY | O_CLOEXEC));
   for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) break;
+    }
     pollfd fds[2] = {
         {.fd = wake_.get(), .events = POLLIN, .revents = 0},
-        {.fd = private_mounts_ ? mountinfo.get() : -1, .events = POLLPRI, .revents = 0}};
+        {.fd = watch_unmount_ ? mountinfo.get() : -1, .events = POLLPRI, .revents = 0}};
     if (poll(fds, 2, -1) < 0 && errno != EINTR) {
       IPN_LOG(ERROR) << "socket binder: poll failed: " << strerror(errno);
       break;
@@ -200,43 +240,46 @@ void SocketFaces::RunBinder() {
     uint64_t count;
     if (read(wake_.get(), &count, sizeof(count)) < 0 && errno != EAGAIN) break;
     if ((fds[1].revents & (POLLPRI | POLLERR)) && !StillMounted()) {
-      IPN_LOG(INFO) << mount_point_ << " was unmounted: closing the socket faces";
+      IPN_LOG(INFO) << mount_.mount_point << " was unmounted: closing the socket faces";
       break;
     }
-    for (;;) {
-      Job job;
-      {
-        absl::MutexLock lock(&mu_);
-        if (stopping_ || jobs_.empty()) break;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      switch (job.kind) {
-        case Job::Kind::kExpose:
-          for (FaceKind kind : kFaceKinds) {
-            if (!Bind(job.ino, kind)) break;
-          }
-          break;
-        case Job::Kind::kWithdraw: {
-          {
-            absl::MutexLock lock(&mu_);
-            networks_.erase(job.ino);
-          }
-          connections_->RemoveNetwork(job.ino);
-          break;
-        }
-        case Job::Kind::kCallback:
-          job.callback();
-          break;
-      }
-    }
-    absl::MutexLock lock(&mu_);
-    if (stopping_) break;
+    if (!RunJobs()) break;
   }
   // Nothing of this thread may pin its copy of the mount any more: once the faces are closed too,
   // the mount can go.
   for (ScopedFd& root : face_roots_) root.Reset(-1);
   CloseAll();
+}
+
+bool SocketFaces::RunJobs() {
+  for (;;) {
+    Job job;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return false;
+      if (jobs_.empty()) return true;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    switch (job.kind) {
+      case Job::Kind::kExpose:
+        for (FaceKind kind : kFaceKinds) {
+          if (!Bind(job.ino, kind)) break;
+        }
+        break;
+      case Job::Kind::kWithdraw: {
+        {
+          absl::MutexLock lock(&mu_);
+          networks_.erase(job.ino);
+        }
+        connections_->RemoveNetwork(job.ino);
+        break;
+      }
+      case Job::Kind::kCallback:
+        job.callback();
+        break;
+    }
+  }
 }
 
 void SocketFaces::CloseAll() {
@@ -314,7 +357,7 @@ bool SocketFaces::Bind(ino_t ino, FaceKind kind) {
 
 bool SocketFaces::StillMounted() const {
   std::ifstream table(absl::StrCat("/proc/", getpid(), "/mountinfo"));
-  const std::string wanted = MountinfoEscaped(mount_point_);
+  const std::string wanted = MountinfoEscaped(mount_.mount_point);
   std::string line;
   while (std::getline(table, line)) {
     std::istringstream fields(line);

@@ -8,11 +8,18 @@
 // binder is a thread of its own, never a FUSE thread. The creator of a network holds its
 // directory's lock until it gets its reply: the reply is sent only once the faces are bound
 // (WhenExposed), and meanwhile the binder walks only the face trees, from file descriptors it
-// holds, never the creator's directory. No FUSE thread waits for a bind. As root, the binder runs
-// in a private copy of the daemon's mount namespace, so that the bound sockets pin that copy and
-// not the user's mount: `fusermount3 -u` still works, and the binder, watching the user's mount
-// table, closes every face once the mount is gone so the daemon can end. Without CAP_SYS_ADMIN the
-// sockets pin the user's mount (unmount it lazily: `fusermount3 -u -z`).
+// holds, never the creator's directory. No FUSE thread waits for a bind.
+//
+// Which mount. As root the file system is mounted detached first (FuseMount): the binder opens
+// the face roots through a clone of that mount, binds the faces of the networks restored so far,
+// and only then attaches the mount where users can reach it, so that every face exists as soon as
+// its network does, from the very first request. The bound sockets pin the clone, not the user's
+// mount: `fusermount3 -u` still works, and the binder, watching the user's mount table, closes
+// every face once the mount is gone so the daemon can end. Without a clone (an older kernel) the
+// binder runs in a private copy of the mount namespace, to the same end. Without CAP_SYS_ADMIN the
+// sockets pin the user's mount (unmount it lazily: `fusermount3 -u -z`), and a network created in
+// the first milliseconds after the mount, before the binder holds the face roots, gets its
+// sockets a moment after the create returns.
 //
 // Access. Each accepted connection is authorized from the peer's credentials against the
 // network's mode at that moment, like an open: r receives, w sends, neither is refused (closed
@@ -51,6 +58,17 @@ struct SocketFacesOptions {
   absl::Duration busy_poll = absl::ZeroDuration();  // --busy_poll_us, as for the tap loop.
 };
 
+// How the binder reaches the mount.
+struct FaceMount {
+  std::string mount_point;  // Absolute.
+  // A way into the mount that users do not see (FuseMount::Clone), or an error: the binder then
+  // goes through mount_point once attached.
+  absl::AnyInvocable<absl::StatusOr<ScopedFd>()> clone;
+  // Puts the mount where users reach it: called once, after the faces exposed before Start() are
+  // bound (unless stopping first).
+  absl::AnyInvocable<void()> attach;
+};
+
 class SocketFaces final : public FaceBackend {
  public:
   // Starts the connections' event loop ("ipnfs-sockets"). `tree` must outlive this. Faces exposed
@@ -61,9 +79,8 @@ class SocketFaces final : public FaceBackend {
   SocketFaces& operator=(const SocketFaces&) = delete;
   ~SocketFaces() override;  // Stop().
 
-  // Binds through the mount at `mount_point` (absolute, mounted and being served) from now on:
-  // starts the binder thread. Once only.
-  void Start(const std::string& mount_point);
+  // Binds through `mount` (being served) from now on: starts the binder thread. Once only.
+  void Start(FaceMount mount);
 
   // Binds nothing more and answers every WhenExposed callback still pending (on this thread),
   // without waiting for the binder: call it while the session can still carry the replies. The
@@ -103,7 +120,13 @@ class SocketFaces final : public FaceBackend {
   void WakeBinder();
   // Binder thread.
   void RunBinder();
+  // Opens the face roots through a clone of the mount; false without one.
+  bool OpenRootsInClone();
+  // Opens the face roots through the mount point, in a private mount namespace if it may.
+  void OpenRootsInMountPoint();
   void EnterPrivateMounts();
+  // Runs the queued jobs until none is left or stopping; false when stopping.
+  bool RunJobs();
   bool Bind(ino_t ino, FaceKind kind);
   bool StillMounted() const;
   // Closes every face (the mount is gone, or stopping).
@@ -111,10 +134,10 @@ class SocketFaces final : public FaceBackend {
 
   Namespace& tree_;
   const SocketFacesOptions options_;
-  std::string mount_point_;
-  bool private_mounts_ = false;  // Binder thread only.
-  ScopedFd face_roots_[3];       // Binder thread only: /.seqpacket, /.stream by FaceKind.
-  ScopedFd wake_;                // An eventfd: a job is queued, or stop.
+  FaceMount mount_;             // Binder thread only, once started.
+  bool watch_unmount_ = false;  // Binder thread only: the sockets do not pin the user's mount.
+  ScopedFd face_roots_[3];      // Binder thread only: /.seqpacket, /.stream by FaceKind.
+  ScopedFd wake_;               // An eventfd: a job is queued, or stop.
 
   mutable absl::Mutex mu_;
   std::deque<Job> jobs_ ABSL_GUARDED_BY(mu_);

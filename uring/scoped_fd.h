@@ -27,6 +27,9 @@ class ScopedFd {
   int get() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
 
+  // Gives up the descriptor without closing it: the caller owns it now.
+  [[nodiscard]] int Release() { return std::exchange(fd_, -1); }
+
   // Closes the descriptor held now, if any, and takes `fd` instead.
   void Reset(int fd) {
     if (fd_ >= 0) close(fd_);

@@ -20,10 +20,14 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/mounted_daemon.h"
 #include "tests/mounted_test.h"
 #include "tests/port_io.h"
 #include "tests/sockets/socket_client.h"
 #include "tests/sockets/socket_join.h"
+#include "tests/subprocess.h"
+#include "tests/temp_dir.h"
+#include "tests/wait_until.h"
 
 namespace ipnfs::tests {
 namespace {
@@ -245,6 +249,34 @@ TEST_F(SocketTreeRootTest, FaceTreeRootsAreReservedNames) {
   }
   EXPECT_TRUE(SocketClient::Connect(SocketKind::kSeqpacket, PathOf(".seqpacket/net0")).valid());
   EXPECT_TRUE(SocketClient::Connect(SocketKind::kStream, PathOf(".stream/net0")).valid());
+}
+
+// True while a process runs with `arguments` at the end of its command line.
+bool ProcessRuns(const std::string& arguments) {
+  return RunCommand({"pgrep", "-f", "--", arguments + "$"}).exit_code == 0;
+}
+
+// `ipnfs --foreground=false` returns once the mount is usable: a script can create a network and
+// connect to its socket at once, and the daemon ends when the mount is unmounted.
+TEST(SocketBackgroundTest, DetachedDaemonReturnsOnceTheSocketsCanBeConnectedTo) {
+  TempDir directory;
+  const std::string mount_point = directory.PathOf("mnt");
+  ASSERT_EQ(::mkdir(mount_point.c_str(), 0755), 0);
+  const CommandResult started =
+      RunCommand({DaemonBinary(), "--foreground=false", "--state=none", mount_point});
+  ASSERT_EQ(started.exit_code, 0) << started;
+  ASSERT_TRUE(IsMounted(mount_point));
+  const std::string network = mount_point + "/net";
+  ASSERT_EQ(::mknod(network.c_str(), S_IFREG | 0666, 0), 0) << std::strerror(errno);
+  for (SocketKind kind : {SocketKind::kSeqpacket, SocketKind::kStream}) {
+    SocketClient client = SocketClient::Connect(kind, FacePath(mount_point, kind, "net"));
+    EXPECT_TRUE(client.valid()) << NameOf(kind) << ": " << std::strerror(client.error());
+  }
+  const CommandResult unmounted = RunCommand({"/usr/bin/fusermount3", "-u", mount_point});
+  ASSERT_EQ(unmounted.exit_code, 0) << unmounted;
+  EXPECT_TRUE(
+      WaitUntil([&] { return !ProcessRuns("--state=none " + mount_point); }, absl::Seconds(10)))
+      << "the daemon is still running after the unmount";
 }
 
 INSTANTIATE_TEST_SUITE_P(BothKinds, SocketTreeTest,
