@@ -51,6 +51,13 @@ struct SocketLoopOptions {
   size_t seqpacket_reads = 8;  // Receives kept armed per seqpacket connection.
   size_t writes = 32;          // Packets in flight to one connection at most; more stay queued.
   size_t stream_buffer = 256 * 1024;  // Bytes one receive from a stream connection may take.
+  // SO_SNDBUF of each stream connection; 0 keeps the kernel's default (about 200 KiB). The default
+  // asks for less than the kernel's minimum, so it gets that (about 4.5 KiB, a few frames): what
+  // waits in the socket is what a peer reading in bulk may get at once, and QEMU's stream backend
+  // in front of an e1000 drops what the NIC's ring cannot take of such a read. The rest waits in
+  // the port's queue, under its flow mode. e1000 downloads went from 18 to 56 MB/s with it; the
+  // packet-rate rows of scripts/bench.sh did not change (docs/PERFORMANCE.md).
+  int stream_send_buffer = 1024;
 };
 
 class SocketLoop final : public EventLoop::Handler {

@@ -118,6 +118,11 @@ void SocketLoop::AdmitConnection(const Listener& listener, ScopedFd socket) {
                   << (admission.ok() ? "no port" : admission.status().message());
     return;  // Closed at once, before anything was sent.
   }
+  if (listener.kind == FaceKind::kStream && options_.stream_send_buffer > 0 &&
+      setsockopt(socket.get(), SOL_SOCKET, SO_SNDBUF, &options_.stream_send_buffer,
+                 sizeof(options_.stream_send_buffer)) != 0) {
+    IPN_LOG(WARNING) << "SO_SNDBUF of a stream connection: " << strerror(errno);
+  }
   Entry& entry = table_[*index];
   const uint32_t generation = entry.generation & CompletionTag::kGenerationMask;
   entry.connection = std::make_unique<Connection>(
