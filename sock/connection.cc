@@ -1,5 +1,7 @@
 #include "sock/connection.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -95,11 +97,22 @@ Connection::Pumped Connection::PumpMessages(absl::Time now) {
     --received_count_;
     Slot& slot = slots_[arrival.slot];
     slot.state = SlotState::kIdle;
-    if (arrival.bytes == 0) return Pumped::kEof;
+    if (arrival.bytes == 0) {
+      // The end of the connection, or an empty message: no packet, counted as a bad frame.
+      if (PeerClosed()) return Pumped::kEof;
+      IPN_LOG(DEBUG) << label_ << ": an empty message: dropped";
+      port_->network().CountBadFrame();
+      continue;
+    }
     PacketRef packet = MessagePacket(slot, arrival.bytes, now);
     if (packet != nullptr && !Send(std::move(packet), now)) return Pumped::kParked;
   }
   return Pumped::kDrained;
+}
+
+bool Connection::PeerClosed() const {
+  pollfd peer{.fd = socket_.get(), .events = POLLRDHUP, .revents = 0};
+  return poll(&peer, 1, 0) != 0 && (peer.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 PacketRef Connection::MessagePacket(Slot& slot, size_t bytes, absl::Time now) {

@@ -116,6 +116,9 @@ class Connection {
 
   Pumped PumpMessages(absl::Time now);
   Pumped PumpStream(absl::Time now);
+  // The peer closed its end (or shut it for writing): a receive of 0 bytes is the end, not an
+  // empty message.
+  bool PeerClosed() const;
   // The packet of a message of `bytes` in `slot` (null when it cannot be had).
   PacketRef MessagePacket(Slot& slot, size_t bytes, absl::Time now);
   // Sends `packet` as the network's flow control says; false when it is parked.

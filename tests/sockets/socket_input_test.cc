@@ -129,6 +129,18 @@ TEST_F(SocketInputTest, SeqpacketMessageAboveTheMtuIsDroppedAndTheConnectionStay
   EXPECT_EQ(Stat("bad_frames"), 0);
 }
 
+TEST_F(SocketInputTest, EmptySeqpacketMessageIsDroppedAndCountedAndTheConnectionStays) {
+  SocketClient client = Join(SocketKind::kSeqpacket);
+  ASSERT_THAT(client.Send(""), Wrote(0));
+  EXPECT_TRUE(WaitUntil([&] { return Stat("bad_frames") == 1; }))
+      << "bad_frames is " << Stat("bad_frames");
+  EXPECT_THAT(Receive(file_.get(), absl::Milliseconds(300)), FailsWith(ETIMEDOUT))
+      << "an empty packet was delivered";
+  ASSERT_THAT(client.Send("after"), Wrote(5));
+  EXPECT_THAT(Receive(file_.get()), IsPacket("after")) << "the connection did not stay";
+  EXPECT_TRUE(StillWorks(client));
+}
+
 TEST_F(SocketInputTest, SeqpacketMessageAboveTheDefaultMtuIsDroppedAndCounted) {
   SocketClient client = Join(SocketKind::kSeqpacket);
   ASSERT_THAT(client.Send(std::string(kMtu + 1, 'b')), Wrote(kMtu + 1));
